@@ -1,0 +1,143 @@
+# postcard — one non-recursive Makefile.
+#
+#   make            build build/postcard
+#   make demo       install what is missing, build, run on pcaps/demo.pcapng
+#   make test       install what is missing, build with ASan+UBSan, run every test
+#   make bench      speed against tcpdump and ndpiReader on the same captures
+#   make pcaps      regenerate pcaps/ from real servers in network namespaces (root)
+#   make lint       cppcheck and a grep for unsafe libc calls
+#   make SAN=address,undefined   sanitizer build (in build/san)
+
+PKGS     := libpcap libndpi libmaxminddb hiredis libcrypto
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+SAN      ?=
+ifneq ($(SAN),)
+  BUILD  ?= build/san
+  CFLAGS += -O1 -fsanitize=$(SAN) -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=$(SAN)
+else
+  BUILD  ?= build
+endif
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wvla -Wpointer-arith -Wwrite-strings
+WERROR   ?= 1
+ifeq ($(WERROR),1)
+  WARN   += -Werror
+endif
+# Evaluated when used (after `make deps` may have installed the libraries).
+DEP_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+DEP_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP -Idissectors
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian 12 packages: to build, and to run the tests.
+BUILD_DEBS := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
+              libhiredis-dev libssl-dev
+TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin openssl \
+              ca-certificates python3 iproute2 tcpreplay
+BENCH_DEBS := hyperfine
+
+SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c))
+DISSECT_SRC := $(wildcard dissectors/*.c)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+
+SENSOR_OBJ := $(SENSOR_SRC:%.c=$(BUILD)/%.o)
+DISSECT_OBJ := $(DISSECT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all demo test check unit unit-bins deps deps-build deps-test check-libs bench pcaps lint \
+        format format-check clean
+
+all: check-libs $(BUILD)/postcard
+
+check-libs:
+	@for p in $(PKGS); do pkg-config --exists $$p || { \
+	  echo "postcard: the library '$$p' was not found by pkg-config;" \
+	       "run 'make deps' (Debian: $(BUILD_DEBS))" >&2; exit 1; }; done
+
+$(BUILD)/dissectors/%.o: dissectors/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/sensor/%.o: sensor/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+
+$(BUILD)/libdissect.a: $(DISSECT_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/libsensor.a: $(SENSOR_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/postcard: $(BUILD)/sensor/main.o $(BUILD)/libsensor.a $(BUILD)/libdissect.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libsensor.a $(BUILD)/libdissect.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Itests/unit $(LDFLAGS) -o $@ $< \
+	  $(BUILD)/libsensor.a $(BUILD)/libdissect.a $(DEP_LIBS)
+
+# --- set-up on a fresh Debian 12 machine -------------------------------------
+define install_missing
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	  | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+	  || { echo "postcard: apt-get install failed" >&2; exit 1; }; \
+	fi
+endef
+
+deps-build:
+	$(call install_missing,$(BUILD_DEBS))
+
+deps-test: deps-build
+	$(call install_missing,$(TEST_DEBS))
+
+deps: deps-test
+
+# --- what a new user runs ----------------------------------------------------
+demo: deps-build
+	@$(MAKE) --no-print-directory all
+	@echo "== postcard -r pcaps/demo.pcapng"
+	@$(BUILD)/postcard -r pcaps/demo.pcapng -w $(BUILD)/demo.json
+	@echo "== records written to $(BUILD)/demo.json; the flows it found:"
+	@python3 tests/show.py $(BUILD)/demo.json
+
+test check: deps-test
+	@$(MAKE) --no-print-directory SAN=address,undefined all unit-bins
+	@BUILD=build/san tests/run.sh
+
+unit-bins: $(UNIT_BIN)
+
+unit: unit-bins
+	@BUILD=$(BUILD) tests/run.sh unit
+
+bench: deps-test
+	@$(call install_missing,$(BENCH_DEBS))
+	@$(MAKE) --no-print-directory all
+	@BUILD=build tests/bench.sh
+
+pcaps:
+	bash pcaps/make-pcaps.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	  --suppress=missingIncludeSystem -Isensor -Idissectors sensor dissectors
+	@! grep -nE '\b(strcpy|strcat|sprintf|strtok|gets|atoi|alloca)\s*\(' \
+	  sensor/*.[ch] dissectors/*.[ch] || { echo "lint: unsafe libc call" >&2; exit 1; }
+
+format:
+	clang-format -i sensor/*.[ch] dissectors/*.[ch] tests/unit/*.[ch]
+
+format-check:
+	clang-format --dry-run --Werror sensor/*.[ch] dissectors/*.[ch] tests/unit/*.[ch]
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,892 @@
+#!/usr/bin/env bash
+# make-pcaps.sh - regenerate the test captures in pcaps/ from real traffic.
+#
+# Builds two network namespaces joined by veth pairs, runs real servers from
+# Debian packages inside them (postfix, dovecot, python3 http.server), drives
+# them with real clients (swaks, python3 poplib/imaplib, curl, ping, openssl
+# s_client) and records the traffic with tcpdump.
+#
+# All traffic stays inside the two namespaces this script creates
+# (10.77.x.x / fd77::/64 on the veths, nothing routed anywhere else) or on
+# their loopback.  No default route is ever added; the host's interfaces are
+# never touched.  Everything (namespaces, processes, temp dirs, policy-rc.d)
+# is removed again on exit, also on failure.
+#
+# Usage (as root):  bash pcaps/make-pcaps.sh        (or: make pcaps)
+# Env: PCAP_OUT=DIR  write captures there instead of the script's directory
+#      KEEP_WORK=1   do not delete the temp dir (logs, configs) on exit
+set -euo pipefail
+
+if [[ $EUID -ne 0 ]]; then
+    echo "make-pcaps.sh: must run as root (network namespaces, tcpdump, servers)" >&2
+    exit 1
+fi
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${PCAP_OUT:-$HERE}
+PY=/usr/bin/python3          # Debian's python3, not whatever is first on PATH
+export LC_ALL=C
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+
+NS_C=postcard-cli            # client namespace
+NS_S=postcard-srv            # server namespace
+IF_C=pcv-c                   # veth end in the client namespace
+IF_S=pcv-s                   # veth end in the server namespace
+WIRE_C=pcw-c                 # second veth pair: the VLAN trunk
+WIRE_S=pcw-s
+C4=10.77.0.1  S4=10.77.0.2
+C6=fd77::1    S6=fd77::2
+DOMAIN=postcard.test
+
+# Test accounts (KNOWN test passwords; listed in pcaps/README.md).
+#   alice - POP3/IMAP logins in clear text
+#   bob   - SMTP AUTH in clear text (PLAIN on 587, LOGIN in demo.pcapng)
+#   carol - logins that only ever happen inside TLS
+USERS=(alice bob carol)
+declare -A PASS=([alice]=postcard-secret-1 [bob]=postcard-secret-2 [carol]=postcard-secret-3)
+
+log() { printf '[make-pcaps %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+nsc() { ip netns exec "$NS_C" "$@"; }
+nss() { ip netns exec "$NS_S" "$@"; }
+
+WORK=""
+POLICY=/usr/sbin/policy-rc.d
+POLICY_STATE=none            # none | created | replaced
+declare -a BG_PIDS=()
+CAP_PID=""
+
+# ---------------------------------------------------------------- cleanup --
+ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$1"; }
+ns_kill_all() {              # kill every process still inside namespace $1
+    local ns=$1 pids
+    ns_exists "$ns" || return 0
+    pids=$(ip netns pids "$ns" 2>/dev/null || true)
+    [[ -n $pids ]] || return 0
+    # shellcheck disable=SC2086
+    kill -TERM $pids 2>/dev/null || true
+    for _ in $(seq 1 30); do
+        pids=$(ip netns pids "$ns" 2>/dev/null || true)
+        [[ -z $pids ]] && return 0
+        sleep 0.1
+    done
+    # shellcheck disable=SC2086
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.2
+}
+
+restore_policy() {
+    case $POLICY_STATE in
+        created)  rm -f "$POLICY" ;;
+        replaced) mv -f "$WORK/policy-rc.d.orig" "$POLICY" ;;
+    esac
+    POLICY_STATE=none
+}
+
+cleanup() {
+    local rc=$?
+    set +e
+    trap - EXIT INT TERM
+    [[ -n $CAP_PID ]] && kill -INT "$CAP_PID" 2>/dev/null
+    if [[ -n $WORK && -d $WORK ]]; then
+        [[ -f $WORK/postfix/etc/main.cf ]] && postfix -c "$WORK/postfix/etc" stop >/dev/null 2>&1
+        [[ -f $WORK/dovecot/dovecot.conf ]] && dovecot -c "$WORK/dovecot/dovecot.conf" stop >/dev/null 2>&1
+    fi
+    for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.3
+    ns_kill_all "$NS_C"
+    ns_kill_all "$NS_S"
+    ip netns del "$NS_C" 2>/dev/null
+    ip netns del "$NS_S" 2>/dev/null
+    restore_policy
+    if [[ -n $WORK && -d $WORK ]]; then
+        if [[ ${KEEP_WORK:-0} == 1 || $rc -ne 0 ]]; then
+            # on failure show the tail of the server logs, then clean up
+            if [[ ${KEEP_WORK:-0} == 1 ]]; then
+                log "work dir kept: $WORK"
+            else
+                log "failed (rc=$rc); logs:"
+                for f in "$WORK"/postfix/postfix.log "$WORK"/dovecot/dovecot.log "$WORK"/*.err; do
+                    [[ -s $f ]] && { echo "== $f" >&2; tail -n 15 "$f" >&2; }
+                done
+                rm -rf "$WORK"
+            fi
+        else
+            rm -rf "$WORK"
+        fi
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --------------------------------------------------------------- packages --
+PKGS=(postfix dovecot-imapd dovecot-pop3d swaks curl openssl stunnel4 tcpdump
+      iproute2 python3 iputils-ping ethtool tshark
+      libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl)
+
+install_packages() {
+    local missing=() p
+    for p in "${PKGS[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    log "installing: ${missing[*]}"
+    # Keep package maintainer scripts from starting host-wide services.
+    if [[ -e $POLICY ]]; then
+        cp -p "$POLICY" "$WORK/policy-rc.d.orig"
+        POLICY_STATE=replaced
+    else
+        POLICY_STATE=created
+    fi
+    printf '#!/bin/sh\n# temporary, written by postcard pcaps/make-pcaps.sh\nexit 101\n' > "$POLICY"
+    chmod 755 "$POLICY"
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -q --no-install-recommends "${missing[@]}" > "$WORK/apt.log" 2>&1 \
+        || { tail -n 20 "$WORK/apt.log" >&2; die "apt-get install failed"; }
+    restore_policy
+}
+
+# ---------------------------------------------------------------- network --
+setup_netns() {
+    log "creating namespaces $NS_C / $NS_S"
+    ip netns add "$NS_C"
+    ip netns add "$NS_S"
+    for ns in "$NS_C" "$NS_S"; do
+        ip -n "$ns" link set lo up
+        # keep IPv6 quiet on new links unless asked for (no RS / DAD noise)
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.router_solicitations=0
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_ra=0
+    done
+    # Create the veth pair directly inside the namespaces (never in the host ns).
+    ip -n "$NS_C" link add "$IF_C" address 02:77:00:00:00:01 type veth \
+        peer name "$IF_S" netns "$NS_S" address 02:77:00:00:00:02
+    ip -n "$NS_C" addr add "$C4/24" dev "$IF_C"
+    ip -n "$NS_S" addr add "$S4/24" dev "$IF_S"
+    ip -n "$NS_C" addr add "$C6/64" dev "$IF_C" nodad
+    ip -n "$NS_S" addr add "$S6/64" dev "$IF_S" nodad
+    # Software checksums and no segmentation offload, so captures hold
+    # wire-sized frames with valid checksums.
+    nsc ethtool -K "$IF_C" tx off tso off gso off gro off >/dev/null 2>&1 || true
+    nss ethtool -K "$IF_S" tx off tso off gso off gro off >/dev/null 2>&1 || true
+    ip -n "$NS_C" link set "$IF_C" up
+    ip -n "$NS_S" link set "$IF_S" up
+
+    # VLAN trunk: a second veth pair with no addresses; tagged frames are put
+    # on it by a small relay between it and a TAP device per VLAN (see
+    # vlan_relay), because this kernel has no 802.1Q module.
+    ip -n "$NS_C" link add "$WIRE_C" address 02:77:00:00:01:01 mtu 1600 type veth \
+        peer name "$WIRE_S" netns "$NS_S" address 02:77:00:00:01:02 mtu 1600
+    for pair in "$NS_C:$WIRE_C" "$NS_S:$WIRE_S"; do
+        ns=${pair%%:*}; dev=${pair#*:}
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+        ip netns exec "$ns" ethtool -K "$dev" tx off tso off gso off gro off >/dev/null 2>&1 || true
+        ip -n "$ns" link set "$dev" up
+    done
+    # never a default route: only the connected /24 and /64 exist
+    if ip -n "$NS_C" route show default | grep -q . || ip -n "$NS_S" route show default | grep -q .; then
+        die "unexpected default route in a namespace"
+    fi
+    nsc ping -c1 -W2 "$S4" >/dev/null || die "veth IPv4 not working"
+    nsc ping -6 -c1 -W2 "$S6" >/dev/null || die "veth IPv6 not working"
+}
+
+# ------------------------------------------------------------------ certs --
+make_certs() {
+    log "making self-signed certificate"
+    mkdir -p "$WORK/certs"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+        -subj "/O=postcard test/CN=mail.$DOMAIN" \
+        -addext "subjectAltName=DNS:mail.$DOMAIN,IP:$S4,IP:$S6" \
+        -keyout "$WORK/certs/server.key" -out "$WORK/certs/server.crt" 2>/dev/null
+    openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$WORK/certs/dh.pem" 2>/dev/null
+    chmod 644 "$WORK/certs/server.crt" "$WORK/certs/dh.pem"
+    chmod 600 "$WORK/certs/server.key"
+}
+
+# ------------------------------------------------------------------ mail ---
+make_mailboxes() {
+    local u d
+    for u in "${USERS[@]}"; do
+        d=$WORK/mail/$u/Maildir
+        mkdir -p "$d/new" "$d/cur" "$d/tmp"
+        cat > "$d/new/1700000000.M1P1.mail.$DOMAIN" <<EOF
+Return-Path: <postmaster@$DOMAIN>
+Received: from client.$DOMAIN (client.$DOMAIN [$C4])
+	by mail.$DOMAIN (Postfix) with ESMTP id 4A1B2C3D4E
+	for <$u@$DOMAIN>; Tue, 14 Nov 2023 22:13:20 +0000 (UTC)
+From: Postmaster <postmaster@$DOMAIN>
+To: $u <$u@$DOMAIN>
+Subject: postcard test message for $u
+Date: Tue, 14 Nov 2023 22:13:20 +0000
+Message-ID: <welcome-$u@$DOMAIN>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Hello $u,
+
+this message sits in the test mailbox so that POP3 RETR and IMAP FETCH
+have something to transfer.  It was written by pcaps/make-pcaps.sh.
+
+-- 
+postcard test generator
+EOF
+    done
+    chown -R 65534:65534 "$WORK/mail"
+}
+
+# ---------------------------------------------------------------- dovecot --
+# dovecot_conf MODE   MODE = plain (ssl=no) | tls (ssl=yes, TLS 1.0 allowed)
+dovecot_conf() {
+    local mode=$1 d=$WORK/dovecot
+    mkdir -p "$d/run" "$d/state"
+    : > "$d/passwd"
+    for u in "${USERS[@]}"; do echo "$u:{PLAIN}${PASS[$u]}::::::" >> "$d/passwd"; done
+    chmod 640 "$d/passwd"; chgrp dovecot "$d/passwd"
+    {
+        cat <<EOF
+# generated by postcard pcaps/make-pcaps.sh (mode: $mode)
+instance_name = postcard-pcaps
+protocols = imap pop3
+listen = *, ::
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+info_log_path = $d/dovecot.log
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:~/Maildir
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+login_greeting = Dovecot ready.
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $d/passwd
+}
+userdb {
+  driver = static
+  args = uid=65534 gid=65534 home=$WORK/mail/%n
+}
+service auth {
+  unix_listener $d/auth-postfix {
+    mode = 0666
+  }
+}
+EOF
+        if [[ $mode == plain ]]; then
+            cat <<EOF
+ssl = no
+service imap-login {
+  inet_listener imap {
+    port = 143
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 110
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+EOF
+        else
+            cat <<EOF
+ssl = yes
+ssl_cert = <$WORK/certs/server.crt
+ssl_key = <$WORK/certs/server.key
+ssl_dh = <$WORK/certs/dh.pem
+# allow old protocol versions/ciphers so tls-weak.pcap can show them
+ssl_min_protocol = TLSv1
+ssl_cipher_list = ALL:@SECLEVEL=0
+service imap-login {
+  inet_listener imap {
+    port = 143
+  }
+  inet_listener imaps {
+    port = 993
+    ssl = yes
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 110
+  }
+  inet_listener pop3s {
+    port = 995
+    ssl = yes
+  }
+}
+EOF
+        fi
+    } > "$d/dovecot.conf"
+}
+
+dovecot_start() {
+    log "dovecot start ($1)"
+    dovecot_conf "$1"
+    nss dovecot -c "$WORK/dovecot/dovecot.conf"
+    wait_port "$NS_S" 143
+    wait_port "$NS_S" 110
+    [[ $1 == tls ]] && { wait_port "$NS_S" 993; wait_port "$NS_S" 995; }
+    for _ in $(seq 1 50); do [[ -S $WORK/dovecot/auth-postfix ]] && break; sleep 0.1; done
+}
+
+dovecot_stop() {
+    local pidf=$WORK/dovecot/run/master.pid pid
+    [[ -f $pidf ]] || return 0
+    pid=$(cat "$pidf")
+    dovecot -c "$WORK/dovecot/dovecot.conf" stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && die "dovecot did not stop"
+    rm -f "$pidf"
+}
+
+# ---------------------------------------------------------------- postfix --
+# postfix_conf MODE   MODE = plain (no STARTTLS) | tls (STARTTLS offered)
+postfix_conf() {
+    local mode=$1 p=$WORK/postfix
+    mkdir -p "$p/etc" "$p/queue" "$p/data"
+    chown postfix:postfix "$p/data"
+    cat > "$p/etc/main.cf" <<EOF
+# generated by postcard pcaps/make-pcaps.sh (mode: $mode)
+compatibility_level = 3.6
+queue_directory = $p/queue
+data_directory = $p/data
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = $p/postfix.log
+maillog_file_prefixes = $WORK
+myhostname = mail.$DOMAIN
+mydomain = $DOMAIN
+myorigin = \$mydomain
+mydestination = \$mydomain, \$myhostname
+inet_interfaces = all
+inet_protocols = all
+mynetworks = 127.0.0.0/8 10.77.0.0/16 [::1]/128 [fd77::]/64
+smtpd_banner = \$myhostname ESMTP Postfix
+biff = no
+alias_maps =
+alias_database =
+local_recipient_maps =
+local_transport = discard:
+default_transport = discard:
+relay_transport = discard:
+smtpd_peername_lookup = no
+smtp_dns_support_level = disabled
+smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $WORK/dovecot/auth-postfix
+smtpd_sasl_auth_enable = no
+smtpd_tls_auth_only = no
+smtpd_tls_cert_file = $WORK/certs/server.crt
+smtpd_tls_key_file = $WORK/certs/server.key
+smtpd_tls_loglevel = 1
+EOF
+    if [[ $mode == plain ]]; then
+        echo "smtpd_tls_security_level = none" >> "$p/etc/main.cf"
+    else
+        cat >> "$p/etc/main.cf" <<EOF
+smtpd_tls_security_level = may
+# allow TLS 1.0/1.1 (OpenSSL 3 needs security level 0 for them) for tls-weak.pcap
+smtpd_tls_protocols = >=TLSv1
+smtpd_tls_ciphers = medium
+tls_medium_cipherlist = DEFAULT:@SECLEVEL=0
+EOF
+    fi
+    cat > "$p/etc/master.cf" <<'EOF'
+# generated by postcard pcaps/make-pcaps.sh
+# service type  private unpriv  chroot  wakeup  maxproc command + args
+25        inet  n       -       n       -       -       smtpd
+2525      inet  n       -       n       -       -       smtpd
+587       inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=no
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
+postfix_start() {
+    log "postfix start ($1)"
+    postfix_conf "$1"
+    nss postfix -c "$WORK/postfix/etc" start >> "$WORK/postfix.err" 2>&1 \
+        || { cat "$WORK/postfix.err" >&2; die "postfix start failed"; }
+    wait_port "$NS_S" 25
+    wait_port "$NS_S" 587
+    wait_port "$NS_S" 2525
+}
+
+postfix_stop() {
+    local pidf=$WORK/postfix/queue/pid/master.pid pid
+    [[ -f $pidf ]] || return 0
+    pid=$(tr -dc 0-9 < "$pidf")
+    postfix -c "$WORK/postfix/etc" stop >> "$WORK/postfix.err" 2>&1 || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && die "postfix did not stop"
+    return 0
+}
+
+# ---------------------------------------------------------------- helpers --
+wait_port() {                # wait_port NS PORT [tcp|udp]
+    local ns=$1 port=$2 proto=${3:-tcp} flag=-ltnH
+    [[ $proto == udp ]] && flag=-lunH
+    for _ in $(seq 1 100); do
+        ip netns exec "$ns" ss "$flag" "sport = :$port" | grep -q . && return 0
+        sleep 0.1
+    done
+    die "nothing listening on $proto/$port in $ns"
+}
+
+# cap_start NS IFACE NAME FILTER [extra tcpdump args...]
+cap_start() {
+    local ns=$1 ifc=$2 name=$3 filter=$4
+    shift 4
+    CAP_FILE=$WORK/cap/$name
+    CAP_ERR=$WORK/cap/$name.err
+    mkdir -p "$WORK/cap"
+    rm -f "$CAP_FILE"
+    log "capture $name on $ns/$ifc: $filter"
+    ip netns exec "$ns" tcpdump -i "$ifc" -U -n -s 0 -Z root "$@" -w "$CAP_FILE" "$filter" \
+        2> "$CAP_ERR" &
+    CAP_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q 'listening on' "$CAP_ERR" 2>/dev/null && break
+        kill -0 "$CAP_PID" 2>/dev/null || { cat "$CAP_ERR" >&2; die "tcpdump failed"; }
+        sleep 0.1
+    done
+    grep -q 'listening on' "$CAP_ERR" || die "tcpdump not ready"
+    sleep 0.5
+}
+
+cap_stop() {
+    sleep 1
+    kill -INT "$CAP_PID"
+    wait "$CAP_PID" || true
+    CAP_PID=""
+    grep -q 'packets captured' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "tcpdump did not finish"; }
+    install -m 644 "$CAP_FILE" "$OUT/$(basename "$CAP_FILE")"
+    log "  -> $(basename "$CAP_FILE"): $(grep 'packets captured' "$CAP_ERR")"
+}
+
+start_bg() {                 # start_bg NS CMD...: run CMD inside NS in the background
+    local ns=$1              # (ip netns exec execs CMD, so $! is CMD's own pid)
+    shift
+    ip netns exec "$ns" "$@" &
+    BG_PIDS+=($!)
+}
+
+stop_bg() {
+    local p
+    for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${BG_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    BG_PIDS=()
+}
+
+# swaks_send NS SERVER [PORT] [swaks args...]  -- one message, quiet
+MSG_NO=0
+swaks_send() {
+    local ns=$1 server=$2 port=${3:-25}
+    shift 3 || shift $#
+    ip netns exec "$ns" swaks --server "$server" --port "$port" \
+        --helo "client.$DOMAIN" --from "postmaster@$DOMAIN" --to "alice@$DOMAIN" \
+        --header "Subject: postcard test via port $port" \
+        --header "Message-Id: <swaks-$((++MSG_NO)).$port@client.$DOMAIN>" \
+        --body "Test message generated by pcaps/make-pcaps.sh." \
+        --timeout 10 "$@" > "$WORK/swaks.last" 2>&1 \
+        || { cat "$WORK/swaks.last" >&2; die "swaks to $server:$port failed"; }
+    grep -Eq '^<[-~] +250 2\.0\.0 Ok: queued' "$WORK/swaks.last" \
+        || { cat "$WORK/swaks.last" >&2; die "message to $server:$port not queued"; }
+}
+
+# ------------------------------------------------------------ python bits --
+write_helpers() {
+    mkdir -p "$WORK/py" "$WORK/www"
+    printf '<html><head><title>postcard</title></head><body><p>not mail</p></body></html>\n' \
+        > "$WORK/www/index.html"
+
+    cat > "$WORK/py/pop3.py" <<'EOF'
+import poplib, ssl, sys
+host, user, pw, mode = sys.argv[1:5]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if mode == "ssl":
+    p = poplib.POP3_SSL(host, 995, context=ctx, timeout=10)
+else:
+    p = poplib.POP3(host, 110, timeout=10)
+p.user(user)
+p.pass_(pw)
+print(p.stat())
+resp, lines, octets = p.retr(1)
+assert any(b"postcard test message" in l for l in lines), lines
+p.quit()
+EOF
+
+    cat > "$WORK/py/imap.py" <<'EOF'
+import imaplib, ssl, sys
+host, user, pw, mode = sys.argv[1:5]
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if mode == "ssl":
+    m = imaplib.IMAP4_SSL(host, 993, ssl_context=ctx, timeout=10)
+else:
+    m = imaplib.IMAP4(host, 143, timeout=10)
+    if mode == "starttls":
+        m.starttls(ssl_context=ctx)
+m.login(user, pw)
+typ, data = m.select("INBOX")
+assert typ == "OK", data
+typ, data = m.fetch("1", "(BODY[])")
+assert typ == "OK" and b"postcard test message" in data[0][1], data
+m.logout()
+EOF
+
+    # UDP echo server: echoes every datagram back (frag tests, udp noise)
+    cat > "$WORK/py/udp_echo.py" <<'EOF'
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(65535)
+    s.sendto(data, peer)
+EOF
+
+    # UDP client: send COUNT datagrams of SIZE bytes, wait for each echo
+    cat > "$WORK/py/udp_send.py" <<'EOF'
+import socket, sys
+host, port, size, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(5)
+for i in range(count):
+    line = b"postcard udp datagram %d " % i
+    payload = (line * (size // len(line) + 1))[:size]
+    s.sendto(payload, (host, port))
+    data, _ = s.recvfrom(65535)
+    assert data == payload, (len(data), len(payload))
+print("ok", count, "x", size)
+EOF
+
+    # VLAN relay: moves frames between TAP devices (one per VLAN, untagged)
+    # and a veth "trunk", pushing 802.1Q / 802.1ad tags on the way out and
+    # popping them on the way in.  Plays the part of a switch trunk port,
+    # needed because the kernel has no 8021q module (no vlan links).
+    cat > "$WORK/py/vlan_relay.py" <<'EOF'
+import fcntl, os, select, socket, struct, sys
+TUNSETIFF, IFF_TAP, IFF_NO_PI = 0x400454ca, 0x0002, 0x1000
+ETH_P_ALL, SOL_PACKET, PACKET_AUXDATA = 0x0003, 263, 8
+TP_STATUS_VLAN_VALID, TP_STATUS_VLAN_TPID_VALID = 0x10, 0x40
+PACKET_OUTGOING = 4
+wire = sys.argv[1]
+# each further arg: tapname=TAGS, TAGS = "8100:100" or "88a8:200,8100:300"
+taps = {}
+for spec in sys.argv[2:]:
+    name, tags = spec.split("=")
+    tags = tuple((int(t, 16), int(v)) for t, v in (x.split(":") for x in tags.split(",")))
+    fd = os.open("/dev/net/tun", os.O_RDWR)
+    fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), IFF_TAP | IFF_NO_PI))
+    taps[fd] = tags
+by_tags = {v: k for k, v in taps.items()}
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+s.bind((wire, 0))
+s.setsockopt(SOL_PACKET, PACKET_AUXDATA, 1)
+print("ready", flush=True)
+while True:
+    r, _, _ = select.select([s] + list(taps), [], [])
+    for fd in r:
+        if fd is s:
+            data, anc, _, addr = s.recvmsg(65536, socket.CMSG_SPACE(20))
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            for lvl, typ, cd in anc:
+                if lvl == SOL_PACKET and typ == PACKET_AUXDATA and len(cd) >= 20:
+                    st, _, _, _, _, tci, tpid = struct.unpack("IIIHHHH", cd[:20])
+                    if st & TP_STATUS_VLAN_VALID:
+                        if not st & TP_STATUS_VLAN_TPID_VALID:
+                            tpid = 0x8100
+                        data = data[:12] + struct.pack("!HH", tpid, tci) + data[12:]
+            tags, off = [], 12
+            while len(data) >= off + 4:
+                tpid, tci = struct.unpack("!HH", data[off:off + 4])
+                if tpid not in (0x8100, 0x88a8):
+                    break
+                tags.append((tpid, tci & 0xfff))
+                off += 4
+            fd_out = by_tags.get(tuple(tags))
+            if fd_out is not None:
+                os.write(fd_out, data[:12] + data[off:])
+        else:
+            frame = os.read(fd, 65536)
+            hdr = b"".join(struct.pack("!HH", t, v) for t, v in taps[fd])
+            s.send(frame[:12] + hdr + frame[12:])
+EOF
+}
+
+# --------------------------------------------------------------- captures --
+cap_smtp_plain() {
+    cap_start "$NS_S" "$IF_S" smtp-plain.pcap "tcp port 25 or tcp port 587"
+    swaks_send "$NS_C" "$S4" 25
+    swaks_send "$NS_C" "$S4" 587 --auth PLAIN --auth-user bob --auth-password "${PASS[bob]}" \
+        --from "bob@$DOMAIN"
+    grep -Eq '^<[-~] +235 ' "$WORK/swaks.last" || die "SMTP AUTH PLAIN failed"
+    cap_stop
+}
+
+cap_pop3_imap_plain() {
+    cap_start "$NS_S" "$IF_S" pop3-plain.pcap "tcp port 110"
+    nsc "$PY" "$WORK/py/pop3.py" "$S4" alice "${PASS[alice]}" plain >/dev/null
+    cap_stop
+    cap_start "$NS_S" "$IF_S" imap-plain.pcap "tcp port 143"
+    nsc "$PY" "$WORK/py/imap.py" "$S4" alice "${PASS[alice]}" plain
+    cap_stop
+}
+
+cap_mixed() {
+    start_bg "$NS_S" "$PY" -m http.server 8080 --bind "$S4" --directory "$WORK/www" \
+        >"$WORK/http.err" 2>&1
+    start_bg "$NS_S" "$PY" "$WORK/py/udp_echo.py" "$S4" 9999
+    wait_port "$NS_S" 8080
+    wait_port "$NS_S" 9999 udp
+    cap_start "$NS_S" "$IF_S" mixed-nonmail.pcap \
+        "tcp port 8080 or udp port 9999 or icmp or tcp port 2525"
+    nsc curl -sS --noproxy '*' -o /dev/null "http://$S4:8080/index.html"
+    nsc "$PY" "$WORK/py/udp_send.py" "$S4" 9999 64 3 >/dev/null
+    nsc ping -c 2 -i 0.2 -W 2 "$S4" >/dev/null
+    swaks_send "$NS_C" "$S4" 2525
+    nsc curl -sS --noproxy '*' -o /dev/null "http://$S4:8080/"
+    cap_stop
+    stop_bg
+}
+
+cap_frag() {
+    start_bg "$NS_S" "$PY" "$WORK/py/udp_echo.py" "$S4" 9000
+    start_bg "$NS_S" "$PY" "$WORK/py/udp_echo.py" "$S6" 9000
+    wait_port "$NS_S" 9000 udp
+    cap_start "$NS_S" "$IF_S" frag-ipv4.pcap \
+        "ip and (udp port 9000 or icmp or (ip[6:2] & 0x3fff != 0))"
+    nsc "$PY" "$WORK/py/udp_send.py" "$S4" 9000 4000 2 >/dev/null
+    nsc ping -c 1 -s 3000 -W 2 "$S4" >/dev/null
+    cap_stop
+    cap_start "$NS_S" "$IF_S" frag-ipv6.pcap \
+        "ip6 and (ip6[6] == 44 or udp port 9000 or icmp6)"
+    nsc "$PY" "$WORK/py/udp_send.py" "$S6" 9000 4000 2 >/dev/null
+    nsc ping -6 -c 1 -s 3000 -W 2 "$S6" >/dev/null
+    cap_stop
+    stop_bg
+}
+
+cap_vlan() {
+    # TAP devices (persistent, so they can be configured before the relay
+    # attaches): VLAN 100 single-tagged, VLAN 200/300 double-tagged (QinQ).
+    local ns side
+    for side in c s; do
+        if [[ $side == c ]]; then ns=$NS_C; else ns=$NS_S; fi
+        for v in 100 300; do
+            ip -n "$ns" tuntap add dev "tap$side$v" mode tap
+            ip netns exec "$ns" sysctl -qw "net.ipv6.conf.tap$side$v.disable_ipv6=1"
+            ip -n "$ns" link set "tap$side$v" address "02:77:00:0$((v / 100)):00:0$([[ $side == c ]] && echo 1 || echo 2)"
+            ip -n "$ns" link set "tap$side$v" up
+        done
+    done
+    ip -n "$NS_C" addr add 10.77.100.1/24 dev tapc100
+    ip -n "$NS_S" addr add 10.77.100.2/24 dev taps100
+    ip -n "$NS_C" addr add 10.77.200.1/24 dev tapc300
+    ip -n "$NS_S" addr add 10.77.200.2/24 dev taps300
+    : > "$WORK/relay-c.out"; : > "$WORK/relay-s.out"
+    start_bg "$NS_C" "$PY" -u "$WORK/py/vlan_relay.py" "$WIRE_C" tapc100=8100:100 tapc300=88a8:200,8100:300 \
+        >"$WORK/relay-c.out" 2>"$WORK/relay-c.err"
+    start_bg "$NS_S" "$PY" -u "$WORK/py/vlan_relay.py" "$WIRE_S" taps100=8100:100 taps300=88a8:200,8100:300 \
+        >"$WORK/relay-s.out" 2>"$WORK/relay-s.err"
+    for _ in $(seq 1 50); do
+        grep -q ready "$WORK/relay-c.out" && grep -q ready "$WORK/relay-s.out" && break
+        sleep 0.1
+    done
+    grep -q ready "$WORK/relay-c.out" && grep -q ready "$WORK/relay-s.out" \
+        || { cat "$WORK"/relay-*.err >&2; die "vlan relay not ready"; }
+    # no filter: only the tagged traffic of the two TAPs crosses this veth
+    cap_start "$NS_S" "$WIRE_S" vlan-qinq.pcap ""
+    swaks_send "$NS_C" 10.77.100.2 25
+    swaks_send "$NS_C" 10.77.200.2 25
+    cap_stop
+    stop_bg
+    for v in 100 300; do
+        ip -n "$NS_C" link del "tapc$v" 2>/dev/null || true
+        ip -n "$NS_S" link del "taps$v" 2>/dev/null || true
+    done
+}
+
+cap_sll() {
+    # LINUX_SLL2 is what tcpdump 4.99 writes for "any" anyway; be explicit
+    cap_start "$NS_C" any sll-any.pcap "tcp port 25" -y LINUX_SLL2
+    swaks_send "$NS_C" "$S4" 25
+    cap_stop
+    cap_start "$NS_C" any sll-v1.pcap "tcp port 25" -y LINUX_SLL
+    swaks_send "$NS_C" "$S4" 25
+    cap_stop
+}
+
+cap_smtp_ipv6() {
+    cap_start "$NS_S" "$IF_S" smtp-ipv6.pcap "ip6 and tcp port 25"
+    swaks_send "$NS_C" "$S6" 25 -6
+    cap_stop
+}
+
+cap_smtp_starttls() {
+    cap_start "$NS_S" "$IF_S" smtp-starttls.pcap "tcp port 25"
+    swaks_send "$NS_C" "$S4" 25 --tls
+    grep -q 'TLS started' "$WORK/swaks.last" || die "swaks STARTTLS did not start TLS"
+    cap_stop
+}
+
+cap_imaps_pop3s() {
+    cap_start "$NS_S" "$IF_S" imaps-pop3s.pcap "tcp port 993 or tcp port 995"
+    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" ssl
+    nsc "$PY" "$WORK/py/pop3.py" "$S4" carol "${PASS[carol]}" ssl >/dev/null
+    cap_stop
+}
+
+cap_imap_starttls() {
+    cap_start "$NS_S" "$IF_S" imap-starttls.pcap "tcp port 143"
+    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" starttls
+    cap_stop
+}
+
+cap_tls_weak() {
+    # Old protocol versions a sensor should flag: IMAPS with TLS 1.0 and a
+    # static-RSA CBC suite, and SMTP STARTTLS with TLS 1.1.
+    cap_start "$NS_S" "$IF_S" tls-weak.pcap "tcp port 993 or tcp port 25"
+    printf 'a1 LOGOUT\r\n' | nsc timeout 10 openssl s_client -connect "$S4:993" -tls1 \
+        -cipher 'AES128-SHA:@SECLEVEL=0' -ign_eof > "$WORK/sclient1.out" 2>&1 || true
+    grep -q 'Protocol  *: TLSv1$' "$WORK/sclient1.out" || { cat "$WORK/sclient1.out" >&2; die "TLS 1.0 to IMAPS failed"; }
+    printf 'EHLO client.%s\r\nQUIT\r\n' "$DOMAIN" | nsc timeout 10 openssl s_client -connect "$S4:25" \
+        -starttls smtp -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -ign_eof > "$WORK/sclient2.out" 2>&1 || true
+    grep -q 'Protocol  *: TLSv1.1$' "$WORK/sclient2.out" || { cat "$WORK/sclient2.out" >&2; die "TLS 1.1 STARTTLS failed"; }
+    cap_stop
+}
+
+cap_demo() {
+    start_bg "$NS_S" "$PY" -m http.server 8080 --bind "$S4" --directory "$WORK/www" \
+        >"$WORK/http.err" 2>&1
+    wait_port "$NS_S" 8080
+    cap_start "$NS_S" "$IF_S" demo.pcap \
+        "tcp port 110 or tcp port 143 or tcp port 587 or tcp port 993 or tcp port 8080"
+    nsc "$PY" "$WORK/py/pop3.py" "$S4" alice "${PASS[alice]}" plain >/dev/null
+    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" starttls
+    swaks_send "$NS_C" "$S4" 587 --auth LOGIN --auth-user bob --auth-password "${PASS[bob]}" \
+        --from "bob@$DOMAIN"
+    grep -Eq '^<[-~] +235 ' "$WORK/swaks.last" || die "SMTP AUTH LOGIN failed"
+    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" ssl
+    nsc curl -sS --noproxy '*' -o /dev/null "http://$S4:8080/index.html"
+    cap_stop
+    stop_bg
+    rm -f "$OUT/demo.pcap"
+    editcap -F pcapng --capture-comment \
+        "postcard test capture: POP3 login in clear, IMAP STARTTLS, SMTP AUTH LOGIN in clear on 587, IMAPS, HTTP. Generated by pcaps/make-pcaps.sh." \
+        "$WORK/cap/demo.pcap" "$WORK/cap/demo.pcapng"
+    install -m 644 "$WORK/cap/demo.pcapng" "$OUT/demo.pcapng"
+    log "  -> demo.pcapng"
+}
+
+summary() {                  # markdown table, as used in pcaps/README.md
+    local f info
+    log "summary (capinfos / tshark -z conv,tcp):"
+    echo "| file | bytes | format | link type | packets | TCP conversations (server side) |"
+    echo "| --- | ---: | --- | --- | ---: | --- |"
+    for f in "${FILES[@]}"; do
+        info=$(capinfos -T -t -E -c -M "$OUT/$f" | awk -F'\t' 'NR==2{print $2" | "$3" | "$4}')
+        printf '| %s | %s | %s | %s |\n' "$f" "$(stat -c %s "$OUT/$f")" "$info" \
+            "$(tshark -r "$OUT/$f" -q -z conv,tcp 2>/dev/null | awk '/<->/{printf "%s%s", n++ ? ", " : "", $3} END{if (!n) printf "none"}')"
+    done
+}
+
+FILES=(smtp-plain.pcap smtp-starttls.pcap pop3-plain.pcap imap-plain.pcap imaps-pop3s.pcap
+       imap-starttls.pcap mixed-nonmail.pcap frag-ipv4.pcap frag-ipv6.pcap vlan-qinq.pcap
+       sll-any.pcap sll-v1.pcap smtp-ipv6.pcap tls-weak.pcap demo.pcapng)
+
+# ------------------------------------------------------------------- main --
+main() {
+    local t0=$SECONDS
+    # leftovers of an interrupted earlier run
+    for ns in "$NS_C" "$NS_S"; do
+        if ns_exists "$ns"; then
+            log "removing leftover namespace $ns"
+            ns_kill_all "$ns"
+            ip netns del "$ns"
+        fi
+    done
+    WORK=$(mktemp -d /tmp/postcard-pcaps.XXXXXX)
+    chmod 755 "$WORK"
+    install_packages
+    mkdir -p "$OUT"
+    setup_netns
+    make_certs
+    make_mailboxes
+    write_helpers
+
+    # phase 1: everything in clear text (no STARTTLS offered anywhere)
+    dovecot_start plain
+    postfix_start plain
+    cap_smtp_plain
+    cap_pop3_imap_plain
+    cap_mixed
+    cap_frag
+    cap_vlan
+    cap_sll
+    cap_smtp_ipv6
+    postfix_stop
+    dovecot_stop
+
+    # phase 2: TLS offered (STARTTLS, implicit TLS, old versions allowed)
+    dovecot_start tls
+    postfix_start tls
+    cap_smtp_starttls
+    cap_imaps_pop3s
+    cap_imap_starttls
+    cap_tls_weak
+    cap_demo
+    postfix_stop
+    dovecot_stop
+
+    # every server was stopped above; anything left would be a script bug
+    local left
+    left=$( { ip netns pids "$NS_C"; ip netns pids "$NS_S"; } | xargs -r ps -o pid=,args= -p || true)
+    [[ -z $left ]] || log "WARNING: processes still running in the namespaces: $left"
+
+    summary
+    log "done in $((SECONDS - t0)) s"
+}
+
+main "$@"

@@ -1,0 +1,110 @@
+/*
+ * eve.c — EVE-shaped records. Field order is fixed so that a capture always
+ * gives byte-identical output.
+ */
+#include "eve.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+
+void eve_addr(const uint8_t *a, int ipver, char *buf, size_t n)
+{
+    if (inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)n) == NULL)
+        snprintf(buf, n, "?");
+}
+
+void eve_begin(struct jbuf *j, pc_time ts, const struct flow *f, const char *event_type)
+{
+    char t[40], a[INET6_ADDRSTRLEN];
+    j_begin(j);
+    time_iso8601(ts, t, sizeof t);
+    j_str(j, "timestamp", t);
+    j_u64(j, "flow_id", f->flow_id);
+    j_str(j, "event_type", event_type);
+    eve_addr(f->cli, f->ipver, a, sizeof a);
+    j_str(j, "src_ip", a);
+    j_u64(j, "src_port", f->cport);
+    eve_addr(f->srv, f->ipver, a, sizeof a);
+    j_str(j, "dest_ip", a);
+    j_u64(j, "dest_port", f->sport);
+    j_str(j, "proto", f->proto == 6 ? "TCP" : "UDP");
+}
+
+static const char *end_reason(enum flow_end why)
+{
+    switch (why) {
+    case FLOW_END_TIMEOUT:
+        return "timeout";
+    case FLOW_END_EVICTED:
+        return "forced";
+    case FLOW_END_REUSED:
+        return "reused";
+    case FLOW_END_SHUTDOWN:
+    default:
+        return "shutdown";
+    }
+}
+
+static const char *flow_state(const struct flow *f)
+{
+    if (f->proto != 6)
+        return f->pkts[1] ? "established" : "new";
+    if (f->tc == FLOW_TC_TCP_CLOSED)
+        return "closed";
+    if (f->tc == FLOW_TC_TCP_OPEN)
+        return "established";
+    return "new";
+}
+
+static void tcp_flags_hex(uint8_t fl, char *buf, size_t n)
+{
+    snprintf(buf, n, "%02x", fl);
+}
+
+void eve_flow(struct jbuf *j, const struct classifier *cl, const struct flow *f,
+              enum flow_end why)
+{
+    char name[64], nd[64], t[40];
+    static const char *const by[] = {"none", "port", "content", "ndpi"};
+    eve_begin(j, f->last, f, "flow");
+    j_str(j, "app_proto", classify_app_name(cl, &f->cls, name, sizeof name));
+    j_obj(j, "flow");
+    j_u64(j, "pkts_toserver", f->pkts[0]);
+    j_u64(j, "pkts_toclient", f->pkts[1]);
+    j_u64(j, "bytes_toserver", f->bytes[0]);
+    j_u64(j, "bytes_toclient", f->bytes[1]);
+    time_iso8601(f->first, t, sizeof t);
+    j_str(j, "start", t);
+    time_iso8601(f->last, t, sizeof t);
+    j_str(j, "end", t);
+    j_i64(j, "age", (f->last - f->first) / 1000000);
+    j_str(j, "state", flow_state(f));
+    j_str(j, "reason", end_reason(why));
+    j_bool(j, "bypassed", f->is_bypassed);
+    j_obj_end(j);
+    if (f->proto == 6) {
+        char h[8];
+        j_obj(j, "tcp");
+        tcp_flags_hex((uint8_t)(f->tcp_flags[0] | f->tcp_flags[1]), h, sizeof h);
+        j_str(j, "tcp_flags", h);
+        tcp_flags_hex(f->tcp_flags[0], h, sizeof h);
+        j_str(j, "tcp_flags_ts", h);
+        tcp_flags_hex(f->tcp_flags[1], h, sizeof h);
+        j_str(j, "tcp_flags_tc", h);
+        j_bool(j, "syn", ((f->tcp_flags[0] | f->tcp_flags[1]) & 0x02) != 0);
+        j_bool(j, "fin", ((f->tcp_flags[0] | f->tcp_flags[1]) & 0x01) != 0);
+        j_bool(j, "rst", f->has_rst);
+        j_obj_end(j);
+        j_obj(j, "stream");
+        j_u64(j, "bytes_toserver", f->rd[0].delivered - f->rd[0].gap_bytes);
+        j_u64(j, "bytes_toclient", f->rd[1].delivered - f->rd[1].gap_bytes);
+        j_u64(j, "gap_bytes_toserver", f->rd[0].gap_bytes);
+        j_u64(j, "gap_bytes_toclient", f->rd[1].gap_bytes);
+        j_obj_end(j);
+    }
+    j_obj(j, "classify");
+    j_str(j, "by", by[f->cls.by < 4 ? f->cls.by : 0]);
+    j_str(j, "ndpi", classify_ndpi_name(cl, &f->cls, nd, sizeof nd));
+    j_obj_end(j);
+    j_end(j);
+}

@@ -1,0 +1,48 @@
+/*
+ * limits.h — every bound postcard puts on what hostile or merely large
+ * input can make it hold. One line each, with the reason.
+ */
+#ifndef POSTCARD_LIMITS_H
+#define POSTCARD_LIMITS_H
+
+/* Link layer */
+#define VLAN_MAX_DEPTH 4 /* 802.1ad QinQ is 2; more is a malformed or looping frame */
+#define TUNNEL_MAX_DEPTH 3 /* IP-in-IP/GRE/GTP/VXLAN nested deeper is an evasion attempt */
+#define IPV6_MAX_EXT_HDRS 8 /* RFC 8200 §4.1 order has at most ~7; more is an evasion attempt */
+
+/* IP fragment reassembly (RFC 791, RFC 8200 §4.5) */
+#define DEFRAG_MAX_DATAGRAMS 512 /* datagrams in reassembly at once; legit traffic rarely has >10 */
+#define DEFRAG_MAX_FRAGS 64 /* fragments per datagram; 64 x 1024+ bytes covers any 64 KiB datagram */
+#define DEFRAG_MAX_BYTES 65535 /* an IP datagram cannot be larger (16-bit length) */
+#define DEFRAG_TIMEOUT_US (30 * 1000000LL) /* RFC 791 suggests 15 s; Linux uses 30 s */
+
+/* Flow table */
+#define FLOW_MAX_DEFAULT 200000 /* concurrent flows; ~1 KiB each, so ~200 MiB at most */
+#define FLOW_MAX_LIMIT 20000000 /* upper bound accepted for --max-flows */
+#define FLOW_TIMEOUT_TCP_OPEN_US (600 * 1000000LL) /* idle established TCP: SMTP idle is 300 s */
+#define FLOW_TIMEOUT_TCP_NEW_US (30 * 1000000LL) /* handshake never completed (scans) */
+#define FLOW_TIMEOUT_TCP_CLOSED_US (10 * 1000000LL) /* after FIN both ways or RST: late ACKs only */
+#define FLOW_TIMEOUT_UDP_US (60 * 1000000LL) /* UDP has no close; DNS-like exchanges are short */
+#define FLOW_EXPIRE_BATCH 64 /* flows timed out per packet at most: bounds per-packet work */
+
+/* TCP reassembly */
+#define REASM_BLOCK_BYTES 2048 /* pool block size; one MSS-sized segment fits in one block */
+#define REASM_DIR_MAX_BYTES (512 * 1024) /* out-of-order bytes held per direction */
+#define REASM_GLOBAL_MAX_BYTES_DEFAULT (256LL * 1024 * 1024) /* all held bytes, all flows */
+#define REASM_SLAB_BLOCKS 512 /* blocks added to the pool at a time (1 MiB) */
+#define REASM_SEQ_WINDOW (16u * 1024 * 1024) /* a segment this far ahead is not this stream */
+
+/* Classification */
+#define CLASSIFY_MAX_PKTS 24 /* nDPI gets this many packets to decide, then gives up */
+#define CLASSIFY_SNIFF_BYTES 16 /* first server bytes kept for content sniffing */
+#define NDPI_MAX_LIVE_FLOWS 100000 /* nDPI flow states at once (~2.7 KiB each with TLS) */
+
+/* Output */
+#define JSON_LINE_MAX 65536 /* one JSON record; longer fields are cut */
+#define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */
+
+/* Capture */
+#define SNAPLEN_DEFAULT 262144 /* tcpdump's default: whole packets */
+#define PCAP_BUFSIZE_DEFAULT (64 * 1024 * 1024) /* kernel ring for bursts on a SPAN port */
+
+#endif

@@ -1,0 +1,372 @@
+/*
+ * main.c — the command line, in tcpdump's habits:
+ *
+ *   postcard [options] -r FILE [-r FILE ...] [filter expression]
+ *   postcard [options] -i IFACE [filter expression]
+ *
+ * Only this file prints errors and decides the exit status:
+ *   0 all input read, 1 an input or output could not be used or ended
+ *   badly (what was read is still reported), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "common.h"
+#include "decode.h"
+#include "limits.h"
+#include "output.h"
+#include "sensor.h"
+
+#define MAX_FILES 1024
+
+/* Signal state: the one place that must be process-wide. */
+static volatile sig_atomic_t stop_requested;
+static struct capture *volatile active_capture;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (active_capture != NULL)
+        capture_break(active_capture);
+}
+
+struct run {
+    struct sensor *s; /* the sensor */
+    int link;         /* link type of the current capture */
+};
+
+static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
+{
+    struct run *r = ctx;
+    sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: postcard [options] -r FILE [-r FILE ...] [filter expression]\n"
+            "       postcard [options] -i IFACE [filter expression]\n"
+            "\n"
+            "Finds mail sent as a postcard: cleartext mail logins and messages, failed or\n"
+            "stripped STARTTLS, weak TLS on SMTP, POP3 and IMAP. Writes JSON lines.\n"
+            "\n"
+            "input:\n"
+            "  -r FILE              read a pcap or pcapng file (repeatable; - for stdin)\n"
+            "  -i IFACE             capture live from an interface\n"
+            "  -s SNAPLEN           live: bytes kept per packet (default %d)\n"
+            "  -B KIB               live: kernel buffer size in KiB (default %d)\n"
+            "  -p                   live: do not put the interface in promiscuous mode\n"
+            "  --immediate-mode     live: deliver packets as they arrive\n"
+            "  filter expression    a BPF filter, as for tcpdump (e.g. 'tcp port 25')\n"
+            "\n"
+            "output:\n"
+            "  -w FILE              append JSON lines to FILE (default: stdout)\n"
+            "  --no-flow-records    do not write event_type \"flow\" records\n"
+            "\n"
+            "analysis:\n"
+            "  --max-flows N        flows tracked at once (default %d)\n"
+            "  --reasm-memory MIB   bytes held for TCP reassembly, all flows (default %lld)\n"
+            "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
+            "\n"
+            "other:\n"
+            "  -q                   quiet: no progress, no summary\n"
+            "  -h, --help           this help\n"
+            "  --version            version and library versions\n",
+            SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, FLOW_MAX_DEFAULT,
+            REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024));
+}
+
+static int parse_num(const char *opt, const char *s, long long lo, long long hi, long long *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi) {
+        fprintf(stderr, "postcard: %s: expected a number from %lld to %lld, got \"%s\"\n", opt, lo,
+                hi, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* The trailing arguments form one BPF expression, as with tcpdump. */
+static char *join_filter(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *f = xmalloc(n);
+    size_t at = 0;
+    for (int i = 0; i < argc; i++) {
+        size_t k = strlen(argv[i]);
+        if (i)
+            f[at++] = ' ';
+        memcpy(f + at, argv[i], k);
+        at += k;
+    }
+    f[at] = '\0';
+    return f;
+}
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct progress {
+    bool on;       /* stderr is a terminal and not -q */
+    double start;  /* wall clock at start of this file */
+    double last;   /* last update */
+    bool shown;    /* a line is on screen */
+};
+
+static void progress_show(struct progress *pg, struct capture *c, uint64_t pkts, bool force)
+{
+    if (!pg->on)
+        return;
+    double now = mono_now();
+    if (!force && now - pg->last < 0.5)
+        return;
+    pg->last = now;
+    double el = now - pg->start;
+    double rate = el > 0 ? (double)pkts / el : 0;
+    int64_t pos = capture_file_pos(c), size = capture_file_size(c);
+    if (pos >= 0 && size > 0)
+        fprintf(stderr, "\r%s: %.1f of %.1f MiB (%d%%), %.0f packets/s   ", capture_name(c),
+                (double)pos / 1048576.0, (double)size / 1048576.0, (int)(100.0 * (double)pos / (double)size),
+                rate);
+    else
+        fprintf(stderr, "\r%s: %" PRIu64 " packets, %.0f packets/s   ", capture_name(c), pkts,
+                rate);
+    pg->shown = true;
+}
+
+static void progress_clear(struct progress *pg)
+{
+    if (pg->on && pg->shown)
+        fprintf(stderr, "\r\033[K");
+    pg->shown = false;
+}
+
+/* Read one capture to its end. Returns 0, or -1 after printing why. */
+static int run_capture(struct run *r, struct capture *c, struct progress *pg)
+{
+    struct err e = {""};
+    int link = capture_link(c);
+    if (!decode_link_supported(link)) {
+        fprintf(stderr, "postcard: %s: unsupported link type %d (%s)\n", capture_name(c), link,
+                capture_link_name(link));
+        return -1;
+    }
+    r->link = link;
+    active_capture = c;
+    pg->start = mono_now();
+    pg->last = 0;
+    uint64_t pkts0 = r->s->st.packets;
+    int rc = 0;
+    while (!stop_requested) {
+        int n = capture_next_batch(c, on_packet, r, &e);
+        if (n == -1) {
+            progress_clear(pg);
+            if (strstr(e.msg, "truncated") != NULL)
+                stats_anomaly(&r->s->st, AN_CAPTURE_TRUNCATED);
+            fprintf(stderr, "postcard: %s\n", e.msg);
+            rc = -1;
+            break;
+        }
+        if (n == -2)
+            break;
+        if (n == 0 && !capture_is_live(c))
+            break;
+        progress_show(pg, c, r->s->st.packets - pkts0, false);
+    }
+    progress_clear(pg);
+    if (capture_is_live(c)) {
+        uint64_t rv, dr, ifd;
+        if (capture_stats(c, &rv, &dr, &ifd) == 0) {
+            r->s->st.kernel_recv += rv;
+            r->s->st.kernel_drop += dr;
+            r->s->st.iface_drop += ifd;
+        }
+    }
+    active_capture = NULL;
+    return rc;
+}
+
+enum {
+    OPT_VERSION = 1000,
+    OPT_IMMEDIATE,
+    OPT_MAX_FLOWS,
+    OPT_REASM_MEM,
+    OPT_TLS_ALL,
+    OPT_NO_FLOWS,
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {"immediate-mode", no_argument, NULL, OPT_IMMEDIATE},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"reasm-memory", required_argument, NULL, OPT_REASM_MEM},
+        {"tls-all-ports", no_argument, NULL, OPT_TLS_ALL},
+        {"no-flow-records", no_argument, NULL, OPT_NO_FLOWS},
+        {NULL, 0, NULL, 0},
+    };
+    const char *files[MAX_FILES];
+    int n_files = 0;
+    const char *iface = NULL, *wfile = NULL;
+    bool quiet = false;
+    struct live_opts lo = {SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT, true, false};
+    struct sensor_opts so = {0};
+    long long v;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "+r:i:w:s:B:pqh", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'r':
+            if (n_files == MAX_FILES) {
+                fprintf(stderr, "postcard: at most %d -r files\n", MAX_FILES);
+                return 2;
+            }
+            files[n_files++] = optarg;
+            break;
+        case 'i':
+            iface = optarg;
+            break;
+        case 'w':
+            wfile = optarg;
+            break;
+        case 's':
+            if (parse_num("-s", optarg, 64, 262144, &v) != 0)
+                return 2;
+            lo.snaplen = (int)v;
+            break;
+        case 'B':
+            if (parse_num("-B", optarg, 64, 4 * 1024 * 1024, &v) != 0)
+                return 2;
+            lo.buffer_bytes = (int)(v * 1024);
+            break;
+        case 'p':
+            lo.promisc = false;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("postcard %s\n", POSTCARD_VERSION);
+            return 0;
+        case OPT_IMMEDIATE:
+            lo.immediate = true;
+            break;
+        case OPT_MAX_FLOWS:
+            if (parse_num("--max-flows", optarg, 1, FLOW_MAX_LIMIT, &v) != 0)
+                return 2;
+            so.max_flows = (size_t)v;
+            break;
+        case OPT_REASM_MEM:
+            if (parse_num("--reasm-memory", optarg, 1, 65536, &v) != 0)
+                return 2;
+            so.reasm_max_bytes = (uint64_t)v * 1024 * 1024;
+            break;
+        case OPT_TLS_ALL:
+            so.tls_all_ports = true;
+            break;
+        case OPT_NO_FLOWS:
+            so.no_flow_records = true;
+            break;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if ((n_files == 0) == (iface == NULL)) {
+        fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");
+        return 2;
+    }
+    char *filter = join_filter(argc - optind, argv + optind);
+
+    struct err e = {""};
+    if (getrandom(&so.hash_seed, sizeof so.hash_seed, 0) != (ssize_t)sizeof so.hash_seed)
+        so.hash_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    struct output *out = out_file_open(wfile, &e);
+    if (out == NULL) {
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        free(filter);
+        return 1;
+    }
+    struct sensor *s = sensor_new(&so, out, &e);
+    if (s == NULL) {
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        out->close(out);
+        free(filter);
+        return 1;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct run r = {s, 0};
+    struct progress pg = {!quiet && isatty(2) && iface == NULL, 0, 0, false};
+    int status = 0;
+    if (iface != NULL) {
+        struct capture *c = capture_open_live(iface, &lo, filter, &e);
+        if (c == NULL) {
+            fprintf(stderr, "postcard: %s\n", e.msg);
+            status = 1;
+        } else {
+            if (capture_warning(c) != NULL)
+                fprintf(stderr, "postcard: warning: %s\n", capture_warning(c));
+            if (!quiet)
+                fprintf(stderr, "postcard: listening on %s, link type %s\n", iface,
+                        capture_link_name(capture_link(c)));
+            if (run_capture(&r, c, &pg) != 0)
+                status = 1;
+            capture_close(c);
+        }
+    } else {
+        for (int i = 0; i < n_files && !stop_requested; i++) {
+            struct capture *c = capture_open_file(files[i], filter, &e);
+            if (c == NULL) {
+                fprintf(stderr, "postcard: %s\n", e.msg);
+                status = 1;
+                continue;
+            }
+            if (run_capture(&r, c, &pg) != 0)
+                status = 1;
+            capture_close(c);
+        }
+    }
+    sensor_finish(s);
+    if (!quiet)
+        sensor_print_summary(s, stderr, iface != NULL);
+    if (out->failed) {
+        fprintf(stderr, "postcard: %s: %llu records could not be written\n", out->name,
+                out->failed);
+        status = 1;
+    }
+    sensor_free(s);
+    out->close(out);
+    free(filter);
+    return status;
+}

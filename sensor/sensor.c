@@ -1,0 +1,261 @@
+/*
+ * sensor.c — the packet path.
+ *
+ *   frame ─▶ decode ─▶ flow lookup ─▶ counters, timeout class
+ *         ─▶ nDPI (until it decides) ─▶ TCP reassembly ─▶ stream consumer
+ *         ─▶ bypass once the flow is settled and neither mail nor TLS
+ *   flow end ─▶ flush reassembly ─▶ flow record
+ *
+ * No allocation per packet: flows come from the table's slots, held bytes
+ * from the reassembly pool, nDPI state once per flow until it decides.
+ */
+#include "sensor.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eve.h"
+#include "limits.h"
+
+static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
+{
+    struct sensor *s = ctx;
+    struct flow *f = s->cur;
+    s->st.reasm_bytes += n;
+    if (!f->cls.is_sniffed[dir])
+        classify_stream_start(&f->cls, dir, p, n);
+}
+
+static void stream_gap(void *ctx, int dir, uint64_t n)
+{
+    struct sensor *s = ctx;
+    struct flow *f = s->cur;
+    /* A stream that starts with a gap has no first bytes to sniff. */
+    if (!f->cls.is_sniffed[dir] && f->rd[dir].delivered == n) {
+        f->cls.is_sniffed[dir] = true;
+        if (dir == 0 && !f->cls.is_sniffed[1])
+            f->cls.client_first = true;
+    }
+}
+
+static void count_app(struct sensor *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_apps; i++) {
+        if (strcmp(s->apps[i].name, name) == 0) {
+            s->apps[i].flows++;
+            return;
+        }
+    }
+    /* the last entry collects whatever does not fit */
+    size_t i = s->n_apps < SENSOR_MAX_APP_NAMES ? s->n_apps++ : SENSOR_MAX_APP_NAMES - 1;
+    if (s->n_apps == SENSOR_MAX_APP_NAMES && i == SENSOR_MAX_APP_NAMES - 1)
+        name = "(other names)";
+    snprintf(s->apps[i].name, sizeof s->apps[i].name, "%s", name);
+    s->apps[i].flows++;
+}
+
+static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
+{
+    struct sensor *s = ctx;
+    s->cur = f;
+    if (f->proto == 6 && !f->is_bypassed) {
+        reasm_flush(&s->pool, &f->rd[0], 0, &s->cons);
+        reasm_flush(&s->pool, &f->rd[1], 1, &s->cons);
+    }
+    classify_end(s->cl, &f->cls, NULL);
+    reasm_stop(&s->pool, &f->rd[0]);
+    reasm_stop(&s->pool, &f->rd[1]);
+    s->st.flows_ended++;
+    if (why == FLOW_END_EVICTED)
+        s->st.flows_evicted++;
+    if (f->proto == 6)
+        s->flows_tcp++;
+    else
+        s->flows_udp++;
+    char name[64];
+    count_app(s, classify_app_name(s->cl, &f->cls, name, sizeof name));
+    if (!s->opts.no_flow_records) {
+        eve_flow(&s->j, s->cl, f, why);
+        s->out->write(s->out, s->j.buf, s->j.len);
+    }
+    s->cur = NULL;
+}
+
+struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struct err *e)
+{
+    struct sensor *s = xcalloc(1, sizeof *s);
+    s->opts = *o;
+    if (s->opts.max_flows == 0)
+        s->opts.max_flows = FLOW_MAX_DEFAULT;
+    if (s->opts.reasm_max_bytes == 0)
+        s->opts.reasm_max_bytes = REASM_GLOBAL_MAX_BYTES_DEFAULT;
+    s->out = out;
+    if (decoder_init(&s->dec, &s->st, e) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->cl = classifier_new(&s->st, e);
+    if (s->cl == NULL) {
+        decoder_free(&s->dec);
+        free(s);
+        return NULL;
+    }
+    s->ft = flow_table_new(s->opts.max_flows, s->opts.hash_seed, flow_ended, s);
+    reasm_pool_init(&s->pool, s->opts.reasm_max_bytes, &s->st);
+    s->cons.data = stream_data;
+    s->cons.gap = stream_gap;
+    s->cons.ctx = s;
+    return s;
+}
+
+void sensor_free(struct sensor *s)
+{
+    if (s == NULL)
+        return;
+    flow_table_free(s->ft);
+    reasm_pool_free(&s->pool);
+    classifier_free(s->cl);
+    decoder_free(&s->dec);
+    free(s);
+}
+
+/* Is this flow worth reassembling further? */
+static bool of_interest(const struct sensor *s, const struct flow *f)
+{
+    const struct classify *c = &f->cls;
+    if (!classify_is_settled(c))
+        return true;
+    switch (c->app) {
+    case APP_SMTP:
+    case APP_POP3:
+    case APP_IMAP:
+        return true;
+    case APP_TLS:
+        return s->opts.tls_all_ports || classify_port_implicit_tls(f->sport) ||
+               classify_port_implicit_tls(f->cport);
+    default:
+        return false;
+    }
+}
+
+static enum flow_tc tcp_class(const struct flow *f)
+{
+    if (f->has_rst || ((f->tcp_flags[0] & TCP_FIN) && (f->tcp_flags[1] & TCP_FIN)))
+        return FLOW_TC_TCP_CLOSED;
+    if ((f->tcp_flags[1] & TCP_ACK) || f->pkts[1] > 0 || f->bytes[0] > 0)
+        return FLOW_TC_TCP_OPEN;
+    return FLOW_TC_TCP_NEW;
+}
+
+void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, size_t wirelen,
+                   pc_time ts)
+{
+    struct pkt pk;
+    s->st.packets++;
+    s->st.bytes += wirelen;
+    if (decode_packet(&s->dec, link, p, caplen, wirelen, ts, &pk) != DEC_OK)
+        return;
+    if (ts > s->now)
+        s->now = ts;
+    flow_expire(s->ft, s->now);
+
+    int dir;
+    bool is_new;
+    struct flow *f = flow_lookup(s->ft, &pk, &dir, &is_new);
+    if (is_new) {
+        s->st.flows_created++;
+        classify_init(&f->cls, f->cport, f->sport);
+    }
+    f->pkts[dir]++;
+    f->bytes[dir] += pk.wire_len;
+    enum flow_tc tc = FLOW_TC_UDP;
+    if (pk.l4 == 6) {
+        f->tcp_flags[dir] |= pk.tcp_flags;
+        if (pk.tcp_flags & TCP_RST)
+            f->has_rst = true;
+        tc = tcp_class(f);
+    }
+    flow_touch(s->ft, f, tc, s->now);
+    if (f->is_bypassed)
+        return;
+
+    classify_packet(s->cl, &f->cls, &pk);
+    s->cur = f;
+    if (pk.l4 == 6) {
+        reasm_segment(&s->pool, &f->rd[dir], dir, pk.tcp_flags, pk.seq, pk.payload,
+                      pk.payload_len, pk.payload_wire_len, &s->cons);
+        if (pk.tcp_flags & TCP_ACK)
+            reasm_ack(&s->pool, &f->rd[!dir], !dir, pk.ack, &s->cons);
+        if (pk.tcp_flags & TCP_RST) {
+            reasm_flush(&s->pool, &f->rd[0], 0, &s->cons);
+            reasm_flush(&s->pool, &f->rd[1], 1, &s->cons);
+        }
+    } else if (pk.payload_len > 0 && !f->cls.is_sniffed[dir]) {
+        classify_stream_start(&f->cls, dir, pk.payload, pk.payload_len);
+    }
+    s->cur = NULL;
+    if (!of_interest(s, f)) {
+        f->is_bypassed = true;
+        s->st.flows_bypassed++;
+        reasm_stop(&s->pool, &f->rd[0]);
+        reasm_stop(&s->pool, &f->rd[1]);
+        classify_end(s->cl, &f->cls, &pk);
+    }
+}
+
+void sensor_finish(struct sensor *s)
+{
+    flow_end_all(s->ft);
+    s->out->flush(s->out);
+}
+
+void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
+{
+    const struct stats *st = &s->st;
+    fprintf(f, "postcard summary:\n");
+    fprintf(f, "  packets:        %llu (%llu bytes)\n", (unsigned long long)st->packets,
+            (unsigned long long)st->bytes);
+    fprintf(f, "  decoded:        %llu TCP, %llu UDP, %llu other IP, %llu not IP\n",
+            (unsigned long long)st->tcp_packets, (unsigned long long)st->udp_packets,
+            (unsigned long long)st->other_l4, (unsigned long long)st->non_ip);
+    fprintf(f, "  fragments:      %llu (%llu datagrams rebuilt)\n",
+            (unsigned long long)st->frags, (unsigned long long)st->frag_reassembled);
+    fprintf(f, "  flows:          %llu (%llu TCP, %llu UDP), %llu bypassed, %llu evicted\n",
+            (unsigned long long)st->flows_ended, (unsigned long long)s->flows_tcp,
+            (unsigned long long)s->flows_udp, (unsigned long long)st->flows_bypassed,
+            (unsigned long long)st->flows_evicted);
+    fprintf(f, "  flows by protocol:");
+    if (s->n_apps == 0)
+        fprintf(f, " none");
+    for (size_t i = 0; i < s->n_apps; i++)
+        fprintf(f, " %s=%llu", s->apps[i].name, (unsigned long long)s->apps[i].flows);
+    fprintf(f, "\n");
+    fprintf(f, "  stream bytes:   %llu reassembled\n", (unsigned long long)st->reasm_bytes);
+    int n = 0;
+    for (int a = 0; a < AN_COUNT; a++) {
+        if (st->anomalies[a] == 0)
+            continue;
+        fprintf(f, "%s%s=%llu", n++ ? " " : "  anomalies:      ", anomaly_name((enum anomaly)a),
+                (unsigned long long)st->anomalies[a]);
+    }
+    fprintf(f, n ? "\n" : "  anomalies:      none\n");
+    if (live)
+        fprintf(f, "  kernel:         %llu received, %llu dropped, %llu dropped by interface\n",
+                (unsigned long long)st->kernel_recv, (unsigned long long)st->kernel_drop,
+                (unsigned long long)st->iface_drop);
+    fprintf(f, "  records:        %llu written", s->out->written);
+    if (s->out->failed)
+        fprintf(f, ", %llu failed", s->out->failed);
+    fprintf(f, "\n");
+}
+
+const char *anomaly_name(enum anomaly a)
+{
+    static const char *const names[] = {
+#define X(id, name) name,
+        ANOMALY_LIST(X)
+#undef X
+    };
+    return (unsigned)a < AN_COUNT ? names[a] : "?";
+}

@@ -1,0 +1,67 @@
+/*
+ * sensor.h — one packet in, records out: decode → flow → classify →
+ * reassembly → (dissectors) → records. Capture and the CLI sit outside.
+ */
+#ifndef POSTCARD_SENSOR_H
+#define POSTCARD_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "common.h"
+#include "decode.h"
+#include "flow.h"
+#include "json.h"
+#include "output.h"
+#include "reasm.h"
+#include "stats.h"
+
+struct sensor_opts {
+    size_t max_flows;          /* flow table cap */
+    uint64_t reasm_max_bytes;  /* global cap on held out-of-order bytes */
+    uint64_t hash_seed;        /* per-run seed of the flow hash */
+    bool tls_all_ports;        /* analyse TLS on any port, not only mail ports */
+    bool no_flow_records;      /* do not write event_type "flow" */
+};
+
+#define SENSOR_MAX_APP_NAMES 64
+
+struct app_count {
+    char name[32];   /* app_proto */
+    uint64_t flows;  /* flows that ended with it */
+};
+
+struct sensor {
+    struct sensor_opts opts;       /* as given */
+    struct stats st;               /* counters */
+    struct decoder dec;            /* packet decoder (owns the defragmenter) */
+    struct flow_table *ft;         /* flows */
+    struct classifier *cl;         /* classification (nDPI inside) */
+    struct reasm_pool pool;        /* out-of-order storage */
+    struct output *out;            /* where records go (borrowed) */
+    struct jbuf j;                 /* the record being built */
+    pc_time now;                   /* latest packet time seen */
+    struct flow *cur;              /* flow whose bytes are being delivered */
+    struct reasm_consumer cons;    /* delivery callbacks */
+    size_t n_apps;                 /* entries used in apps */
+    struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
+    uint64_t flows_tcp, flows_udp; /* flows by transport */
+};
+
+/* out is borrowed and must outlive the sensor. */
+struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struct err *e);
+void sensor_free(struct sensor *s);
+
+/* One captured frame. */
+void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, size_t wirelen,
+                   pc_time ts);
+
+/* End of input: end every flow and flush records. */
+void sensor_finish(struct sensor *s);
+
+/* Human-readable run summary (stderr at exit). */
+void sensor_print_summary(const struct sensor *s, FILE *f, bool live);
+
+#endif

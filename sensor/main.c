@@ -179,6 +179,8 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     int rc = 0;
     while (!stop_requested) {
         int n = capture_next_batch(c, on_packet, r, &e);
+        if (n == -1 && stop_requested) /* a signal interrupted a blocking read */
+            break;
         if (n == -1) {
             progress_clear(pg);
             if (strstr(e.msg, "truncated") != NULL)

@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Print postcard's JSON records as a short table (used by `make demo`)."""
+import json
+import sys
+
+
+def main(path):
+    n = 0
+    with open(path) as fh:
+        for line in fh:
+            r = json.loads(line)
+            n += 1
+            if r.get("event_type") != "flow":
+                continue
+            fl = r["flow"]
+            print("%-5s %-22s -> %-22s %-6s %4d/%-4d pkts %7d/%-7d bytes %s" % (
+                r["proto"], "%s:%d" % (r["src_ip"], r["src_port"]),
+                "%s:%d" % (r["dest_ip"], r["dest_port"]), r["app_proto"],
+                fl["pkts_toserver"], fl["pkts_toclient"], fl["bytes_toserver"],
+                fl["bytes_toclient"], "(bypassed)" if fl.get("bypassed") else ""))
+    print("%d records" % n)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -142,6 +142,11 @@ void classify_packet(struct classifier *cl, struct classify *c, const struct pkt
     if (c->is_ndpi_done)
         return;
     if (c->ndpi_flow == NULL) {
+        /* Nothing to classify before the first payload byte: a scan's SYNs
+         * never cost an nDPI flow state. nDPI 4.2 copes with flows whose
+         * handshake it did not see. */
+        if (pk->payload_len == 0)
+            return;
         if (cl->live >= NDPI_MAX_LIVE_FLOWS) { /* [CLS-NDPI-CAP] */
             cl->st->ndpi_skipped++;
             c->is_ndpi_done = true;

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 int err_set(struct err *e, const char *fmt, ...)
@@ -39,6 +40,16 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+/* Write v as exactly `width` decimal digits (zero-padded). */
+static char *put_digits(char *p, unsigned long v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
 void time_iso8601(pc_time t, char *buf, size_t n)
 {
     int64_t sec = t / 1000000;
@@ -49,10 +60,25 @@ void time_iso8601(pc_time t, char *buf, size_t n)
     }
     time_t tt = (time_t)sec;
     struct tm tm;
-    if (gmtime_r(&tt, &tm) == NULL) {
+    if (n < 32)
+        return;
+    if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
         snprintf(buf, n, "1970-01-01T00:00:00.000000+0000");
         return;
     }
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+0000", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)usec);
+    /* formatted by hand: this runs for every record */
+    char *p = put_digits(buf, (unsigned long)(tm.tm_year + 1900), 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)tm.tm_mon + 1, 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned long)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned long)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned long)tm.tm_sec, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned long)usec, 6);
+    memcpy(p, "+0000", 6);
 }

@@ -9,6 +9,19 @@
 
 void eve_addr(const uint8_t *a, int ipver, char *buf, size_t n)
 {
+    if (ipver == 4 && n >= 16) { /* by hand: inet_ntop goes through sprintf */
+        char *p = buf;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+        return;
+    }
     if (inet_ntop(ipver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)n) == NULL)
         snprintf(buf, n, "?");
 }
@@ -58,7 +71,12 @@ static const char *flow_state(const struct flow *f)
 
 static void tcp_flags_hex(uint8_t fl, char *buf, size_t n)
 {
-    snprintf(buf, n, "%02x", fl);
+    static const char hex[] = "0123456789abcdef";
+    if (n < 3)
+        return;
+    buf[0] = hex[fl >> 4];
+    buf[1] = hex[fl & 15];
+    buf[2] = '\0';
 }
 
 void eve_flow(struct jbuf *j, const struct classifier *cl, const struct flow *f,

@@ -31,15 +31,20 @@ static void puts_(struct jbuf *j, const char *s)
 
 static void key(struct jbuf *j, const char *k)
 {
+    char tmp[72];
+    size_t n = 0;
     j->mark = j->len;
     if (j->need_comma)
-        put(j, ",", 1);
+        tmp[n++] = ',';
     j->need_comma = true;
     if (k != NULL) {
-        put(j, "\"", 1);
-        puts_(j, k);
-        put(j, "\":", 2);
+        tmp[n++] = '"';
+        for (; *k != '\0' && n < sizeof tmp - 3; k++)
+            tmp[n++] = *k;
+        tmp[n++] = '"';
+        tmp[n++] = ':';
     }
+    put(j, tmp, n);
 }
 
 void j_begin(struct jbuf *j)
@@ -145,6 +150,14 @@ void j_strn(struct jbuf *j, const char *k, const uint8_t *s, size_t n)
     put(j, "\"", 1);
     size_t i = 0;
     while (i < n && !j->is_full) {
+        size_t run = i;
+        while (run < n && s[run] >= 0x20 && s[run] < 0x7f && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) { /* plain ASCII needs no escaping */
+            put(j, (const char *)s + i, run - i);
+            i = run;
+            continue;
+        }
         uint8_t c = s[i];
         char esc[8];
         if (c == '"' || c == '\\') {
@@ -185,20 +198,34 @@ void j_str(struct jbuf *j, const char *k, const char *s)
     j_strn(j, k, (const uint8_t *)s, strlen(s));
 }
 
+/* Decimal digits of v, right-aligned in b[0..24); returns the first digit. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return p;
+}
+
 void j_u64(struct jbuf *j, const char *k, uint64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRIu64, v);
+    char *p = u64_digits(v, b + sizeof b);
     key(j, k);
-    put(j, b, (size_t)n);
+    put(j, p, (size_t)(b + sizeof b - p));
 }
 
 void j_i64(struct jbuf *j, const char *k, int64_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%" PRId64, v);
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(m, b + sizeof b);
+    if (v < 0)
+        *--p = '-';
     key(j, k);
-    put(j, b, (size_t)n);
+    put(j, p, (size_t)(b + sizeof b - p));
 }
 
 void j_bool(struct jbuf *j, const char *k, bool v)

@@ -194,6 +194,7 @@ static enum decode_status decode_l4(struct decoder *d, uint8_t proto, struct cur
         out->sport = cur_be16(&h);
         out->dport = cur_be16(&h);
         uint16_t ulen = cur_be16(&h);
+        cur_skip(&h, 2); /* checksum: the header is 8 bytes */
         if (h.bad)
             return anomaly(d, AN_UDP_TRUNCATED);
         if (ulen < 8 || ulen > wire) /* [DEC-UDP-LEN] RFC 768 */

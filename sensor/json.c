@@ -86,8 +86,13 @@ static void close_(struct jbuf *j)
 {
     if (j->is_full)
         return; /* j_end closes what is open */
-    if (j->depth > 0)
-        put(j, &j->closers[--j->depth], 1);
+    if (j->depth > 0) {
+        put(j, &j->closers[j->depth - 1], 1);
+        if (!j->is_full) { /* if it did not fit, j_end still closes this level */
+            j->depth--;
+            j->mark = j->len; /* a closer written stays written */
+        }
+    }
     j->need_comma = true;
 }
 

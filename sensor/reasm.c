@@ -66,7 +66,10 @@ void reasm_pool_free(struct reasm_pool *pool)
 static struct reasm_seg *seg_get(struct reasm_pool *pool)
 {
     if (pool->free_list == NULL) {
-        if (pool->n_blocks + REASM_SLAB_BLOCKS > pool->max_blocks) /* [REASM-GLOBAL-CAP] */
+        size_t grow = pool->max_blocks - pool->n_blocks;
+        if (grow > REASM_SLAB_BLOCKS)
+            grow = REASM_SLAB_BLOCKS;
+        if (grow == 0) /* [REASM-GLOBAL-CAP] */
             return NULL;
         if (pool->n_slabs == pool->cap_slabs) {
             size_t cap = pool->cap_slabs ? pool->cap_slabs * 2 : 16;
@@ -76,13 +79,13 @@ static struct reasm_seg *seg_get(struct reasm_pool *pool)
             pool->slabs = s;
             pool->cap_slabs = cap;
         }
-        struct reasm_seg *slab = xmalloc(REASM_SLAB_BLOCKS * sizeof *slab);
+        struct reasm_seg *slab = xmalloc(grow * sizeof *slab);
         pool->slabs[pool->n_slabs++] = slab;
-        for (size_t i = 0; i < REASM_SLAB_BLOCKS; i++) {
+        for (size_t i = 0; i < grow; i++) {
             slab[i].next = pool->free_list;
             pool->free_list = &slab[i];
         }
-        pool->n_blocks += REASM_SLAB_BLOCKS;
+        pool->n_blocks += grow;
     }
     struct reasm_seg *s = pool->free_list;
     pool->free_list = s->next;
@@ -144,6 +147,34 @@ static void drain(struct reasm_pool *pool, struct reasm_dir *rd, int dir,
         seg_put(pool, s);
     }
     check_fin(rd);
+}
+
+/*
+ * Hand on a segment that starts at or before next_seq. Held bytes that it
+ * overlaps arrived first and win; a difference is counted.
+ */
+static void deliver_inorder(struct reasm_pool *pool, struct reasm_dir *rd, int dir, uint32_t seq,
+                            const uint8_t *p, size_t len, const struct reasm_consumer *c)
+{
+    uint32_t end = seq + (uint32_t)len;
+    while (seq_lt(rd->next_seq, end)) {
+        struct reasm_seg *h = rd->ooo;
+        if (h != NULL && seq_le(h->seq, rd->next_seq)) {
+            uint32_t lo = rd->next_seq, hi = h->seq + h->len;
+            if (seq_lt(end, hi))
+                hi = end;
+            if (seq_lt(lo, hi) &&
+                memcmp(h->data + (lo - h->seq), p + (lo - seq), hi - lo) != 0)
+                stats_anomaly(pool->st, AN_REASM_OVERLAP_DIFF); /* [REASM-OVERLAP-DIFF] */
+            drain(pool, rd, dir, c); /* hands on h (and what follows it) */
+            continue;
+        }
+        uint32_t lim = (h != NULL && seq_lt(h->seq, end)) ? h->seq : end;
+        uint32_t from = rd->next_seq - seq;
+        deliver(rd, dir, p + from, lim - rd->next_seq, c);
+        rd->next_seq = lim;
+    }
+    drain(pool, rd, dir, c);
 }
 
 /* Declare the hole before the first held block a gap, and go on from there. */
@@ -245,27 +276,24 @@ void reasm_segment(struct reasm_pool *pool, struct reasm_dir *rd, int dir, uint8
                 }
             }
             if (seq == rd->next_seq) {
-                deliver(rd, dir, p, len, c);
-                rd->next_seq += (uint32_t)len;
-                if (wire_len > len) { /* cut by the snaplen */
+                deliver_inorder(pool, rd, dir, seq, p, len, c);
+                if (wire_len > len && rd->next_seq == seq + (uint32_t)len) {
+                    /* cut by the snaplen: the rest is a gap */
                     deliver_gap(pool, rd, dir, wire_len - len, c);
                     rd->next_seq += (uint32_t)(wire_len - len);
+                    drain(pool, rd, dir, c);
                 }
-                drain(pool, rd, dir, c);
             } else if (len > 0 && !hold(pool, rd, seq, p, len)) {
-                /* No room: the holes will not be filled in time. Hand on all
-                 * that is held, with its holes as gaps, then this segment. */
-                while (rd->ooo != NULL)
+                /* No room: the holes before this segment will not be filled
+                 * in time. Hand on what is held below it (holes as gaps), the
+                 * gap up to it, then the segment and what continues it. */
+                while (rd->ooo != NULL && seq_lt(rd->ooo->seq, seq) && seq_lt(rd->next_seq, seq))
                     skip_hole(pool, rd, dir, c);
                 if (seq_lt(rd->next_seq, seq)) {
                     deliver_gap(pool, rd, dir, seq - rd->next_seq, c);
                     rd->next_seq = seq;
                 }
-                uint32_t trim = rd->next_seq - seq;
-                if (seq_lt(rd->next_seq, seq + (uint32_t)len)) {
-                    deliver(rd, dir, p + trim, len - trim, c);
-                    rd->next_seq = seq + (uint32_t)len;
-                }
+                deliver_inorder(pool, rd, dir, seq, p, len, c);
             }
         }
     }

@@ -201,7 +201,7 @@ static bool starts(const uint8_t *p, size_t n, const char *s)
     return n >= k && memcmp(p, s, k) == 0;
 }
 
-static bool is_tls_start(const uint8_t *p, size_t n)
+bool classify_bytes_are_tls(const uint8_t *p, size_t n)
 {
     if (n >= 3 && p[0] >= 0x14 && p[0] <= 0x17 && p[1] == 0x03 && p[2] <= 0x04)
         return true; /* RFC 8446 §5.1 record: type, legacy version 3.x */
@@ -220,7 +220,7 @@ void classify_stream_start(struct classify *c, int dir, const uint8_t *p, size_t
     if (dir == 0 && !c->is_sniffed[1])
         c->client_first = true;
     enum app a = APP_UNKNOWN;
-    if (is_tls_start(p, n)) {
+    if (classify_bytes_are_tls(p, n)) {
         a = APP_TLS;
     } else if (dir == 1 && !c->client_first) { /* [CLS-REDIS-OK] servers speak first */
         if (starts(p, n, "220 ") || starts(p, n, "220-") || starts(p, n, "220\r"))

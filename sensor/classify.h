@@ -76,6 +76,9 @@ const char *classify_app_name(const struct classifier *cl, const struct classify
 const char *classify_ndpi_name(const struct classifier *cl, const struct classify *c, char *buf,
                                size_t n);
 
+/* Do these first bytes of a stream start TLS (a record header or an SSLv2 hello)? */
+bool classify_bytes_are_tls(const uint8_t *p, size_t n);
+
 /* Well-known mail port → the app it suggests (APP_UNKNOWN if none). */
 enum app classify_port_app(uint16_t port);
 bool classify_port_implicit_tls(uint16_t port);

@@ -39,6 +39,9 @@ struct flow {
     uint8_t tcp_flags[2];     /* TCP flags seen, per direction (0 = to server) */
     bool has_rst;             /* an RST was seen */
     bool is_bypassed;         /* of no interest: no more reassembly */
+    bool is_app_decided;      /* whether it is a mail session has been decided */
+    uint8_t proxy;            /* HTTP CONNECT tunnel state (sensor.c) */
+    uint8_t proxy_eoh[2];     /* bytes of CRLFCRLF matched per direction */
     bool is_used;             /* slot holds a live flow */
     bool has_client_isn;      /* client_isn is known */
     uint32_t client_isn;      /* sequence number of the client's SYN */
@@ -52,7 +55,7 @@ struct flow {
     uint64_t bytes[2];        /* wire bytes per direction */
     struct classify cls;      /* application classification */
     struct reasm_dir rd[2];   /* TCP reassembly per direction */
-    void *app;                /* per-flow state of the stream consumer */
+    void *app;                /* mail session (struct session), or NULL */
 };
 
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);

@@ -37,6 +37,15 @@
 #define CLASSIFY_SNIFF_BYTES 16 /* first server bytes kept for content sniffing */
 #define NDPI_MAX_LIVE_FLOWS 100000 /* nDPI flow states at once (~2.7 KiB each with TLS) */
 
+/* Mail sessions */
+#define SESSION_BUF_BYTES 8193 /* unconsumed bytes kept per direction: one DISSECT_LINE_MAX line + 1 */
+#define SESSION_MAX_CAPS 48 /* capabilities kept per session; EHLO lists ~15 */
+#define SESSION_CAP_BYTES 96 /* bytes kept of one capability line */
+#define SESSION_MAX_LOGINS 16 /* login attempts kept per session (brute force: counted, not kept) */
+#define SESSION_MAX_RCPT 16 /* RCPT TO paths kept per session */
+#define SESSION_TEXT_BYTES 256 /* bytes kept of a greeting, reply, HELO or path */
+#define STARTTLS_MEMORY 65536 /* servers remembered as offering STARTTLS (for stripping) */
+
 /* Output */
 #define JSON_LINE_MAX 65536 /* one JSON record; longer fields are cut */
 #define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */

@@ -18,13 +18,122 @@
 #include "eve.h"
 #include "limits.h"
 
+/* Mail protocol a flow's port suggests (either end), or -1. */
+static int port_mail_proto(const struct flow *f, bool *implicit)
+{
+    uint16_t ports[2] = {f->sport, f->cport};
+    for (int i = 0; i < 2; i++) {
+        *implicit = classify_port_implicit_tls(ports[i]);
+        switch (ports[i]) {
+        case 25:
+        case 587:
+        case 465:
+            return MAIL_SMTP;
+        case 110:
+        case 995:
+            return MAIL_POP3;
+        case 143:
+        case 993:
+            return MAIL_IMAP;
+        default:
+            break;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Decide, at a flow's first stream bytes, whether it is a mail session:
+ * a greeting says so; TLS from the first byte on a mail port is implicit
+ * TLS; other bytes on a mail port (a capture that missed the greeting, a
+ * one-sided capture, a flow picked up mid-way) are given to the port's
+ * dissector, which resynchronises and whose record is kept only if it
+ * found the protocol there.
+ */
+static void decide_session(struct sensor *s, struct flow *f)
+{
+    const struct classify *c = &f->cls;
+    bool implicit;
+    int by_port = port_mail_proto(f, &implicit);
+    int proto = -1;
+    bool tls = false;
+    if (c->by == BY_CONTENT && c->app == APP_SMTP)
+        proto = MAIL_SMTP;
+    else if (c->by == BY_CONTENT && c->app == APP_POP3)
+        proto = MAIL_POP3;
+    else if (c->by == BY_CONTENT && c->app == APP_IMAP)
+        proto = MAIL_IMAP;
+    else if (by_port >= 0 && c->by == BY_CONTENT && c->app == APP_TLS) {
+        proto = by_port;
+        tls = true;
+    } else if (by_port >= 0 && !implicit)
+        proto = by_port;
+    f->is_app_decided = true;
+    if (proto >= 0) {
+        f->app = session_new((enum mail_proto)proto, tls);
+        s->st.mail_sessions++;
+    }
+}
+
+enum proxy_state {
+    PROXY_NONE,    /* not a proxy request (or not yet looked at) */
+    PROXY_HEADERS, /* CONNECT sent: skipping request and response headers */
+    PROXY_TUNNEL,  /* headers done: what follows is the tunnelled protocol */
+};
+
+/*
+ * HTTP CONNECT (RFC 9110 §9.3.6): a client asks a proxy for a tunnel to a
+ * mail server. The request and the proxy's answer are skipped (each ends
+ * with an empty line) and the tunnel's bytes are classified afresh.
+ * Returns bytes of p that belong to the headers.
+ */
+static size_t proxy_headers(struct flow *f, int dir, const uint8_t *p, size_t n)
+{
+    static const uint8_t eoh[4] = {'\r', '\n', '\r', '\n'};
+    if (f->proxy == PROXY_NONE && dir == 0 && !f->cls.is_sniffed[0] && n >= 8 &&
+        memcmp(p, "CONNECT ", 8) == 0)
+        f->proxy = PROXY_HEADERS;
+    if (f->proxy != PROXY_HEADERS || f->proxy_eoh[dir] == 4)
+        return 0;
+    size_t i = 0;
+    while (i < n && f->proxy_eoh[dir] < 4) {
+        uint8_t c = p[i++];
+        f->proxy_eoh[dir] = c == eoh[f->proxy_eoh[dir]] ? (uint8_t)(f->proxy_eoh[dir] + 1)
+                                                        : (c == '\r' ? 1 : 0);
+    }
+    if (f->proxy_eoh[dir] == 4) {
+        f->cls.is_sniffed[dir] = false; /* the tunnel's first bytes come next */
+        f->cls.client_first = false;
+        if (f->proxy_eoh[!dir] == 4) {
+            f->proxy = PROXY_TUNNEL;
+            f->is_app_decided = false;
+            if (f->cls.by == BY_CONTENT) {
+                f->cls.by = BY_NONE;
+                f->cls.app = APP_UNKNOWN;
+            }
+        }
+    }
+    return i;
+}
+
 static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
 {
     struct sensor *s = ctx;
     struct flow *f = s->cur;
     s->st.reasm_bytes += n;
+    if (f->proxy != PROXY_TUNNEL) {
+        size_t k = proxy_headers(f, dir, p, n);
+        p += k;
+        n -= k;
+        if (n == 0 || f->proxy == PROXY_HEADERS)
+            return;
+    }
     if (!f->cls.is_sniffed[dir])
         classify_stream_start(&f->cls, dir, p, n);
+    if (!f->is_app_decided)
+        decide_session(s, f);
+    if (f->app != NULL)
+        session_data(f->app, s->starttls, f, dir, p, n, &s->st);
 }
 
 static void stream_gap(void *ctx, int dir, uint64_t n)
@@ -37,6 +146,8 @@ static void stream_gap(void *ctx, int dir, uint64_t n)
         if (dir == 0 && !f->cls.is_sniffed[1])
             f->cls.client_first = true;
     }
+    if (f->app != NULL)
+        session_gap(f->app, s->starttls, f, dir, n, &s->st);
 }
 
 static void count_app(struct sensor *s, const char *name)
@@ -64,6 +175,12 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         reasm_flush(&s->pool, &f->rd[1], 1, &s->cons);
     }
     classify_end(s->cl, &f->cls, NULL);
+    if (f->app != NULL) {
+        if (session_end(f->app, s->starttls, f, &s->j, &s->st) && !s->opts.no_mail_records)
+            s->out->write(s->out, s->j.buf, s->j.len);
+        session_free(f->app);
+        f->app = NULL;
+    }
     reasm_stop(&s->pool, &f->rd[0]);
     reasm_stop(&s->pool, &f->rd[1]);
     s->st.flows_ended++;
@@ -103,6 +220,7 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
     }
     s->ft = flow_table_new(s->opts.max_flows, s->opts.hash_seed, flow_ended, s);
     reasm_pool_init(&s->pool, s->opts.reasm_max_bytes, &s->st);
+    s->starttls = starttls_memory_new();
     s->cons.data = stream_data;
     s->cons.gap = stream_gap;
     s->cons.ctx = s;
@@ -114,6 +232,7 @@ void sensor_free(struct sensor *s)
     if (s == NULL)
         return;
     flow_table_free(s->ft);
+    starttls_memory_free(s->starttls);
     reasm_pool_free(&s->pool);
     classifier_free(s->cl);
     decoder_free(&s->dec);
@@ -124,7 +243,7 @@ void sensor_free(struct sensor *s)
 static bool of_interest(const struct sensor *s, const struct flow *f)
 {
     const struct classify *c = &f->cls;
-    if (!classify_is_settled(c))
+    if (f->app != NULL || !classify_is_settled(c))
         return true;
     switch (c->app) {
     case APP_SMTP:
@@ -232,12 +351,19 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
         fprintf(f, " %s=%llu", s->apps[i].name, (unsigned long long)s->apps[i].flows);
     fprintf(f, "\n");
     fprintf(f, "  stream bytes:   %llu reassembled\n", (unsigned long long)st->reasm_bytes);
+    fprintf(f, "  mail sessions:  %llu\n", (unsigned long long)st->mail_sessions);
     int n = 0;
     for (int a = 0; a < AN_COUNT; a++) {
         if (st->anomalies[a] == 0)
             continue;
         fprintf(f, "%s%s=%llu", n++ ? " " : "  anomalies:      ", anomaly_name((enum anomaly)a),
                 (unsigned long long)st->anomalies[a]);
+    }
+    for (int a = 0; a < EVA_COUNT; a++) {
+        if (st->mail_anomalies[a] == 0)
+            continue;
+        fprintf(f, "%smail-%s=%llu", n++ ? " " : "  anomalies:      ",
+                ev_anomaly_name((enum ev_anomaly)a), (unsigned long long)st->mail_anomalies[a]);
     }
     fprintf(f, n ? "\n" : "  anomalies:      none\n");
     if (live)

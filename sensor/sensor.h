@@ -16,6 +16,7 @@
 #include "json.h"
 #include "output.h"
 #include "reasm.h"
+#include "session.h"
 #include "stats.h"
 
 struct sensor_opts {
@@ -24,6 +25,7 @@ struct sensor_opts {
     uint64_t hash_seed;        /* per-run seed of the flow hash */
     bool tls_all_ports;        /* analyse TLS on any port, not only mail ports */
     bool no_flow_records;      /* do not write event_type "flow" */
+    bool no_mail_records;      /* do not write event_type "mail" */
 };
 
 #define SENSOR_MAX_APP_NAMES 64
@@ -45,6 +47,7 @@ struct sensor {
     pc_time now;                   /* latest packet time seen */
     struct flow *cur;              /* flow whose bytes are being delivered */
     struct reasm_consumer cons;    /* delivery callbacks */
+    struct starttls_memory *starttls; /* servers seen offering STARTTLS */
     size_t n_apps;                 /* entries used in apps */
     struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
     uint64_t flows_tcp, flows_udp; /* flows by transport */

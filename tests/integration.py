@@ -126,15 +126,24 @@ def test_every_record_is_one_json_object_per_line():
     _, out, _ = run(["-q", "-r", os.path.join(PCAPS, "demo.pcapng")])
     lines = out.splitlines()
     assert lines
+    kinds = set()
     for l in lines:
         r = json.loads(l)
+        kinds.add(r["event_type"])
         for k in ("timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip",
-                  "dest_port", "proto", "app_proto", "flow"):
+                  "dest_port", "proto", "app_proto"):
             assert k in r, "missing %s in %s" % (k, l)
         assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+0000$", r["timestamp"])
-        for k in ("pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient",
-                  "start", "end"):
-            assert k in r["flow"], "missing flow.%s" % k
+        if r["event_type"] == "flow":
+            for k in ("pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient",
+                      "start", "end"):
+                assert k in r["flow"], "missing flow.%s" % k
+        elif r["event_type"] == "mail":
+            for k in ("port_class", "capabilities", "starttls", "logins", "cleartext_messages"):
+                assert k in r["mail"], "missing mail.%s" % k
+        else:
+            raise AssertionError("unknown event_type in " + l)
+    assert kinds == {"flow", "mail"}, kinds
 
 
 def test_flow_packets_and_bytes_match_tshark():

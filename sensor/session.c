@@ -1,0 +1,442 @@
+/*
+ * session.c — a mail session's facts and verdict.
+ *
+ *   reassembled bytes ─▶ (buffer of what the dissector has not consumed)
+ *                     ─▶ dissector feed ─▶ events ─▶ facts
+ *   EV_UPGRADE ─▶ bytes are TLS: only their first bytes are looked at, to
+ *                 tell an upgrade that happened from one that failed
+ *   flow end ─▶ dissector finish ─▶ "mail" record
+ *
+ * STARTTLS verdicts (RFC 3207, RFC 2595, RFC 8314):
+ *   implicit        TLS from the first byte (465/993/995 or TLS content)
+ *   upgraded        STARTTLS accepted and a TLS handshake followed
+ *   failed          accepted (or unanswered) but no handshake, or an alert
+ *   refused         the server said no (454 / -ERR / NO / BAD)
+ *   stripped        the capability was X-ed out, or this server offered
+ *                   STARTTLS earlier in the run and not in this session
+ *   offered-unused  offered, never asked for
+ *   not-offered     a capability listing was seen without it (or, SMTP, the
+ *                   client said EHLO/HELO and no answer offered it)
+ *   unknown         no capability listing was seen and STARTTLS was not asked for
+ *
+ * Passwords never reach this file: events carry user names and flags only.
+ *
+ * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP]
+ */
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "eve.h"
+#include "line.h"
+
+struct starttls_key {
+    uint8_t addr[16]; /* server address */
+    uint16_t port;    /* server port */
+    bool used;        /* slot holds a server */
+};
+
+struct starttls_memory {
+    struct starttls_key slots[STARTTLS_MEMORY]; /* open addressing, overwritten when full */
+};
+
+struct starttls_memory *starttls_memory_new(void)
+{
+    return xcalloc(1, sizeof(struct starttls_memory));
+}
+
+void starttls_memory_free(struct starttls_memory *m)
+{
+    free(m);
+}
+
+static size_t mem_slot(const uint8_t *addr, uint16_t port)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ addr[i]) * 1099511628211ULL;
+    h = (h ^ port) * 1099511628211ULL;
+    return (size_t)(h % STARTTLS_MEMORY);
+}
+
+static bool mem_has(const struct starttls_memory *m, const struct flow *f)
+{
+    size_t i = mem_slot(f->srv, f->sport);
+    for (int k = 0; k < 8; k++) {
+        const struct starttls_key *s = &m->slots[(i + (size_t)k) % STARTTLS_MEMORY];
+        if (!s->used)
+            return false;
+        if (s->port == f->sport && memcmp(s->addr, f->srv, 16) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void mem_add(struct starttls_memory *m, const struct flow *f)
+{
+    size_t i = mem_slot(f->srv, f->sport);
+    struct starttls_key *s = NULL;
+    for (int k = 0; k < 8; k++) {
+        s = &m->slots[(i + (size_t)k) % STARTTLS_MEMORY];
+        if (!s->used || (s->port == f->sport && memcmp(s->addr, f->srv, 16) == 0))
+            break;
+    }
+    /* a full probe run overwrites its last slot: memory is bounded, not exact */
+    memcpy(s->addr, f->srv, 16);
+    s->port = f->sport;
+    s->used = true;
+}
+
+static const struct dissector *dissector_for(enum mail_proto p)
+{
+    switch (p) {
+    case MAIL_SMTP:
+        return &smtp_dissector;
+    case MAIL_POP3:
+        return &pop3_dissector;
+    case MAIL_IMAP:
+    default:
+        return &imap_dissector;
+    }
+}
+
+struct session *session_new(enum mail_proto proto, bool is_implicit)
+{
+    struct session *ss = xcalloc(1, sizeof *ss);
+    ss->proto = (uint8_t)proto;
+    ss->is_implicit = is_implicit;
+    if (!is_implicit) {
+        ss->d = dissector_for(proto);
+        ss->dstate = xcalloc(1, ss->d->state_size);
+        ss->d->init(ss->dstate);
+    }
+    return ss;
+}
+
+void session_free(struct session *ss)
+{
+    if (ss == NULL)
+        return;
+    free(ss->dstate);
+    free(ss);
+}
+
+static void text_set(struct fact_text *t, struct span s)
+{
+    size_t n = s.n < sizeof t->s ? s.n : sizeof t->s;
+    memcpy(t->s, s.p, n);
+    t->n = (uint16_t)n;
+}
+
+struct sess_ctx {
+    struct session *ss;           /* the session */
+    struct starttls_memory *mem;  /* servers seen offering STARTTLS */
+    const struct flow *f;         /* its flow */
+    struct stats *st;             /* run counters */
+};
+
+/* "XXXXXXXA" / "XXXXXXXX" in place of STARTTLS, "XXXX" in place of STLS. */
+static bool is_mangled(struct span name, size_t want)
+{
+    if (name.n != want)
+        return false;
+    for (size_t i = 0; i + 1 < name.n; i++)
+        if (name.p[i] != 'X' && name.p[i] != 'x')
+            return false;
+    uint8_t last = name.p[name.n - 1];
+    return last == 'X' || last == 'x' || last == 'A' || last == 'a' || last == 'S';
+}
+
+static void on_capa(struct session *ss, const struct event *ev)
+{
+    if (ss->caps_seen || ss->is_upgraded)
+        return; /* the first listing in clear is the one that counts */
+    struct span name = ev->u.capa.name;
+    bool tls_word = ss->proto == MAIL_POP3 ? span_eq(name, "STLS") : span_eq(name, "STARTTLS");
+    if (tls_word)
+        ss->offers_starttls = true;
+    if (is_mangled(name, ss->proto == MAIL_POP3 ? 4 : 8))
+        ss->starttls_mangled = true;
+    if (ss->proto == MAIL_IMAP && span_eq(name, "LOGINDISABLED"))
+        ss->login_disabled = true;
+    if (ss->n_caps == SESSION_MAX_CAPS) /* [SESS-CAPS-CAP] */
+        return;
+    struct fact_text *t = &ss->caps[ss->n_caps++];
+    char tmp[SESSION_CAP_BYTES];
+    size_t n = name.n < sizeof tmp ? name.n : sizeof tmp;
+    memcpy(tmp, name.p, n);
+    if (ev->u.capa.args.n > 0 && n + 1 < sizeof tmp) {
+        size_t k = ev->u.capa.args.n < sizeof tmp - n - 1 ? ev->u.capa.args.n : sizeof tmp - n - 1;
+        tmp[n++] = ' ';
+        memcpy(tmp + n, ev->u.capa.args.p, k);
+        n += k;
+    }
+    struct span s = {(const uint8_t *)tmp, n};
+    text_set(t, s);
+}
+
+static void on_login(struct session *ss, const struct event *ev)
+{
+    const struct ev_login *l = &ev->u.login;
+    if (ss->proto == MAIL_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded)
+        ss->login_disabled_violated = true; /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
+    if (ss->n_logins == SESSION_MAX_LOGINS) { /* [SESS-LOGINS-CAP] */
+        ss->logins_dropped++;
+        return;
+    }
+    struct login_fact *lf = &ss->logins[ss->n_logins++];
+    size_t m = l->mech.n < sizeof lf->mech - 1 ? l->mech.n : sizeof lf->mech - 1;
+    memcpy(lf->mech, l->mech.p, m);
+    lf->mech[m] = '\0';
+    text_set(&lf->user, l->user);
+    lf->cleartext = l->has_secret && l->secret_readable;
+    lf->is_token = l->is_token;
+    lf->is_command = l->is_command;
+    lf->result = (uint8_t)l->result;
+}
+
+static void on_event(void *ctx, const struct event *ev)
+{
+    struct sess_ctx *c = ctx;
+    struct session *ss = c->ss;
+    if (ev->type != EV_ANOMALY)
+        ss->is_valid = true;
+    switch (ev->type) {
+    case EV_GREETING:
+        if (ss->greeting.n == 0)
+            text_set(&ss->greeting, ev->u.text);
+        break;
+    case EV_CAPA:
+        on_capa(ss, ev);
+        break;
+    case EV_CAPA_END:
+        if (ss->caps_seen || ss->is_upgraded)
+            break;
+        ss->caps_seen = true;
+        if (ss->offers_starttls)
+            mem_add(c->mem, c->f);
+        else if (!ss->starttls_mangled && mem_has(c->mem, c->f))
+            ss->stripped_by_history = true;
+        break;
+    case EV_HELO:
+        ss->caps_asked = true;
+        if (ss->helo.n == 0)
+            text_set(&ss->helo, ev->u.text);
+        break;
+    case EV_STARTTLS:
+        ss->starttls_requested = true;
+        break;
+    case EV_STARTTLS_REPLY:
+        ss->starttls_reply_seen = true;
+        ss->starttls_ok = ev->u.reply.ok;
+        text_set(&ss->starttls_reply, ev->u.reply.line);
+        break;
+    case EV_UPGRADE:
+        ss->is_upgraded = true;
+        break;
+    case EV_LOGIN:
+        on_login(ss, ev);
+        break;
+    case EV_MAIL_FROM:
+        if (ss->mail_from.n == 0)
+            text_set(&ss->mail_from, ev->u.text);
+        break;
+    case EV_RCPT_TO:
+        if (ss->n_rcpt < SESSION_MAX_RCPT)
+            text_set(&ss->rcpt[ss->n_rcpt++], ev->u.text);
+        break;
+    case EV_MESSAGE:
+        ss->cleartext_messages++;
+        ss->cleartext_message_bytes += ev->u.bytes;
+        break;
+    case EV_ANOMALY:
+        ss->anomalies++;
+        if ((unsigned)ev->u.anomaly < EVA_COUNT)
+            c->st->mail_anomalies[ev->u.anomaly]++;
+        break;
+    }
+}
+
+/* After the upgrade: is this the start of TLS (a handshake record, or an alert)? */
+static void post_upgrade(struct session *ss, int dir, const uint8_t *p, size_t n)
+{
+    if (ss->post_seen[dir] || n == 0)
+        return;
+    ss->post_seen[dir] = true;
+    bool rec = n >= 2 && p[1] == 0x03;
+    if (dir == 0)
+        ss->tls_client_seen = (rec && p[0] == 0x16) || (n >= 3 && (p[0] & 0x80) && p[2] == 0x01);
+    else if (rec && p[0] == 0x15)
+        ss->tls_alert = true;
+    else
+        ss->tls_server_seen = rec && p[0] == 0x16;
+}
+
+void session_data(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
+                  const uint8_t *p, size_t n, struct stats *st)
+{
+    if (dir == 0 && !ss->client_started && n > 0 && !ss->is_upgraded) {
+        /* A client that starts with TLS wants implicit TLS, whatever the
+         * server answered in clear (a plain server on 465 says 220 first). */
+        ss->client_started = true;
+        if (classify_bytes_are_tls(p, n))
+            ss->is_implicit = true;
+    }
+    if (ss->is_implicit)
+        return;
+    if (ss->is_upgraded) {
+        post_upgrade(ss, dir, p, n);
+        return;
+    }
+    struct sess_ctx c = {ss, mem, f, st};
+    struct emitter em = {on_event, &c};
+    enum dir d = dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT;
+    uint8_t *b = ss->buf[dir];
+    if (ss->buf_len[dir] == 0) {
+        size_t used = ss->d->feed(ss->dstate, d, p, n, &em);
+        p += used;
+        n -= used;
+    }
+    while (n > 0 && !ss->is_upgraded) {
+        size_t room = SESSION_BUF_BYTES - ss->buf_len[dir];
+        size_t k = n < room ? n : room;
+        memcpy(b + ss->buf_len[dir], p, k);
+        ss->buf_len[dir] += k;
+        p += k;
+        n -= k;
+        size_t used = ss->d->feed(ss->dstate, d, b, ss->buf_len[dir], &em);
+        if (used == 0 && ss->buf_len[dir] == SESSION_BUF_BYTES) { /* [SESS-BUF-FULL] */
+            used = ss->buf_len[dir]; /* a dissector must consume a full line: drop it */
+            ss->anomalies++;
+        }
+        memmove(b, b + used, ss->buf_len[dir] - used);
+        ss->buf_len[dir] -= used;
+    }
+    if (ss->is_upgraded) {
+        /* whatever followed the upgrade in these bytes is TLS */
+        ss->buf_len[0] = ss->buf_len[1] = 0;
+        post_upgrade(ss, dir, p, n);
+    }
+}
+
+void session_gap(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
+                 uint64_t n, struct stats *st)
+{
+    if (ss->is_implicit || ss->is_upgraded)
+        return;
+    struct sess_ctx c = {ss, mem, f, st};
+    struct emitter em = {on_event, &c};
+    ss->buf_len[dir] = 0; /* bytes before a hole cannot be joined to bytes after it */
+    ss->d->gap(ss->dstate, dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT, n, &em);
+}
+
+const char *session_port_class(uint16_t port)
+{
+    switch (port) {
+    case 25:
+        return "relay";
+    case 587:
+        return "submission";
+    case 110:
+    case 143:
+        return "access";
+    case 465:
+    case 993:
+    case 995:
+        return "implicit-tls";
+    default:
+        return "other";
+    }
+}
+
+const char *session_starttls_verdict(const struct session *ss)
+{
+    if (ss->is_implicit)
+        return "implicit";
+    if (ss->starttls_requested) {
+        if (!ss->starttls_reply_seen)
+            return "failed";
+        if (!ss->starttls_ok)
+            return "refused";
+        if ((ss->tls_client_seen || ss->tls_server_seen) && !ss->tls_alert)
+            return "upgraded";
+        return "failed";
+    }
+    if (ss->starttls_mangled || ss->stripped_by_history)
+        return "stripped";
+    if (ss->offers_starttls)
+        return "offered-unused";
+    if (ss->caps_seen || ss->caps_asked)
+        return "not-offered";
+    return "unknown";
+}
+
+static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)
+{
+    j_strn(j, key, (const uint8_t *)t->s, t->n);
+}
+
+bool session_end(struct session *ss, struct starttls_memory *mem, const struct flow *f,
+                 struct jbuf *j, struct stats *st)
+{
+    static const char *const names[] = {"smtp", "pop3", "imap"};
+    static const char *const results[] = {"unknown", "success", "failure"};
+    if (!ss->is_implicit && !ss->is_upgraded) {
+        struct sess_ctx c = {ss, mem, f, st};
+        struct emitter em = {on_event, &c};
+        ss->d->finish(ss->dstate, &em);
+    }
+    if (!ss->is_implicit && !ss->is_valid)
+        return false; /* not this protocol after all: no record */
+    eve_begin(j, f->last, f, "mail");
+    j_str(j, "app_proto", names[ss->proto]);
+    j_obj(j, "mail");
+    j_str(j, "port_class", session_port_class(f->sport));
+    if (ss->greeting.n)
+        j_text(j, "greeting", &ss->greeting);
+    j_arr(j, "capabilities");
+    for (unsigned i = 0; i < ss->n_caps; i++)
+        j_text(j, NULL, &ss->caps[i]);
+    j_arr_end(j);
+    j_str(j, "starttls", session_starttls_verdict(ss));
+    if (ss->starttls_reply_seen)
+        j_text(j, "starttls_reply", &ss->starttls_reply);
+    j_arr(j, "logins");
+    for (unsigned i = 0; i < ss->n_logins; i++) {
+        const struct login_fact *l = &ss->logins[i];
+        j_obj(j, NULL);
+        j_str(j, "mechanism", l->mech);
+        j_text(j, "user", &l->user);
+        j_bool(j, "cleartext", l->cleartext);
+        if (l->is_token)
+            j_bool(j, "bearer_token", true);
+        j_str(j, "result", results[l->result < 3 ? l->result : 0]);
+        j_obj_end(j);
+    }
+    j_arr_end(j);
+    if (ss->logins_dropped)
+        j_u64(j, "logins_not_listed", ss->logins_dropped);
+    j_u64(j, "cleartext_messages", ss->cleartext_messages);
+    j_u64(j, "cleartext_message_bytes", ss->cleartext_message_bytes);
+    if (ss->proto == MAIL_IMAP)
+        j_bool(j, "login_disabled_violated", ss->login_disabled_violated);
+    j_u64(j, "anomalies", ss->anomalies);
+    j_obj_end(j);
+    if (ss->proto == MAIL_SMTP && (ss->helo.n || ss->mail_from.n || ss->n_rcpt)) {
+        j_obj(j, "smtp"); /* EVE's smtp object */
+        if (ss->helo.n)
+            j_text(j, "helo", &ss->helo);
+        if (ss->mail_from.n)
+            j_text(j, "mail_from", &ss->mail_from);
+        j_arr(j, "rcpt_to");
+        for (unsigned i = 0; i < ss->n_rcpt; i++)
+            j_text(j, NULL, &ss->rcpt[i]);
+        j_arr_end(j);
+        j_obj_end(j);
+    }
+    j_end(j);
+    return true;
+}

@@ -18,6 +18,12 @@
 #include "eve.h"
 #include "limits.h"
 
+enum proxy_state {
+    PROXY_NONE,    /* not a proxy request (or not yet looked at) */
+    PROXY_HEADERS, /* CONNECT sent: skipping request and response headers */
+    PROXY_TUNNEL,  /* headers done: what follows is the tunnelled protocol */
+};
+
 /* Mail protocol a flow's port suggests (either end), or -1. */
 static int port_mail_proto(const struct flow *f, bool *implicit)
 {
@@ -75,11 +81,6 @@ static void decide_session(struct sensor *s, struct flow *f)
     }
 }
 
-enum proxy_state {
-    PROXY_NONE,    /* not a proxy request (or not yet looked at) */
-    PROXY_HEADERS, /* CONNECT sent: skipping request and response headers */
-    PROXY_TUNNEL,  /* headers done: what follows is the tunnelled protocol */
-};
 
 /*
  * HTTP CONNECT (RFC 9110 §9.3.6): a client asks a proxy for a tunnel to a
@@ -176,7 +177,13 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
     }
     classify_end(s->cl, &f->cls, NULL);
     if (f->app != NULL) {
-        if (session_end(f->app, s->starttls, f, &s->j, &s->st) && !s->opts.no_mail_records)
+        /* A "220" greeting on another port can be FTP (RFC 959): if nDPI named
+         * something else and no mail port is involved, it was not mail. */
+        bool implicit;
+        bool not_mail = f->cls.ndpi_app == APP_OTHER && f->proxy != PROXY_TUNNEL &&
+                        port_mail_proto(f, &implicit) < 0;
+        if (session_end(f->app, s->starttls, f, &s->j, &s->st) && !not_mail &&
+            !s->opts.no_mail_records)
             s->out->write(s->out, s->j.buf, s->j.len);
         session_free(f->app);
         f->app = NULL;

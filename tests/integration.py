@@ -234,6 +234,216 @@ def test_stream_bytes_match_tshark_follow():
                 (name, idx, r["stream"], ts, tc)
 
 
+# --- mail sessions ---------------------------------------------------------------
+
+def mail_records(out):
+    """Mail records with their flow's start time (from the flow record of the same flow_id)."""
+    recs = records(out)
+    start = {r["flow_id"]: r["flow"]["start"] for r in recs if r["event_type"] == "flow"}
+    mails = [r for r in recs if r["event_type"] == "mail"]
+    for r in mails:
+        r["_start"] = start.get(r["flow_id"], "")
+    return sorted(mails, key=lambda r: r["_start"])
+
+
+def label_expectation(m):
+    """What the corpus label of one mail stream says a correct sensor reports."""
+    proto = {"smtps": "smtp", "imaps": "imap", "pop3s": "pop3"}.get(m["proto"], m["proto"])
+    if m.get("implicit_tls"):
+        st = "implicit"
+    elif m["starttls"]:
+        ok = str(m["starttls"][0]["reply"]) in ("220", "+OK", "OK")
+        st = ("upgraded" if m.get("tls_after_starttls") else "failed") if ok else "refused"
+    else:
+        offers = m.get("ehlo_offers_starttls", m.get("capability_starttls", m.get("capa_stls")))
+        st = {True: "offered-unused", False: "not-offered", None: None}[offers]
+    logins = []
+    for c in m["creds"]:
+        if not c["cleartext_password"]:
+            continue
+        mech = {"USER/PASS": "USER", "AUTH PLAIN": "PLAIN", "AUTH LOGIN": "LOGIN"}.get(
+            c["mech"], c["mech"])
+        res = "success" if str(c["result"]) in ("235", "+OK", "OK") else "failure"
+        logins.append((mech, c["user"], res))
+    return proto, m["server"], st, logins
+
+
+def corpus_labels():
+    if not os.path.isdir(CORPUS):
+        raise Skip("../shared/corpus is absent")
+    out = []
+    for lab in sorted(glob.glob(os.path.join(CORPUS, "labels", "*.json"))):
+        with open(lab) as fh:
+            info = json.load(fh)["info"]
+        out.append((os.path.join(CORPUS, info["path"]), info))
+    return out
+
+
+def test_corpus_mail_sessions_match_labels():
+    """Server, protocol, STARTTLS outcome and each cleartext login (mechanism, user, result)."""
+    bad, n = [], 0
+    for cap, info in corpus_labels():
+        streams = info.get("mail_streams", [])
+        _, out, _ = run(["-q", "-r", cap])
+        mails = mail_records(out)
+        got = {}
+        for r in mails:
+            host = r["dest_ip"] if ":" not in r["dest_ip"] else r["dest_ip"]
+            got.setdefault("%s:%d" % (host, r["dest_port"]), []).append(r)
+        if len(mails) != len(streams):
+            bad.append("%s: %d mail records, labels list %d mail streams"
+                       % (info["path"], len(mails), len(streams)))
+            continue
+        for m in streams:
+            n += 1
+            proto, srv, st, logins = label_expectation(m)
+            cands = got.get(srv, [])
+            if not cands:
+                bad.append("%s: no mail record for %s" % (info["path"], srv))
+                continue
+            r = cands.pop(0)
+            mm = r["mail"]
+            ours = [(l["mechanism"], l["user"], l["result"]) for l in mm["logins"]
+                    if l["cleartext"] and not l.get("bearer_token")]
+            if r["app_proto"] != proto:
+                bad.append("%s %s: app_proto %s, label %s" % (info["path"], srv, r["app_proto"], proto))
+            if st is not None and mm["starttls"] != st:
+                bad.append("%s %s: starttls %s, label %s" % (info["path"], srv, mm["starttls"], st))
+            if ours != logins:
+                bad.append("%s %s: cleartext logins %s, label %s" % (info["path"], srv, ours, logins))
+    assert n >= 40, n
+    assert not bad, "\n".join(bad)
+
+
+def test_corpus_bearer_token_login_is_an_exposure():
+    """pop3-auth-01: AUTH XOAUTH2 in clear is reported as a login with an exposed bearer token."""
+    cap = os.path.join(CORPUS, "suricata-verify", "pop3-auth-01__input.pcap")
+    if not os.path.exists(cap):
+        raise Skip("../shared/corpus is absent")
+    _, out, _ = run(["-q", "-r", cap])
+    m = mail_records(out)
+    assert len(m) == 1, m
+    l = m[0]["mail"]["logins"]
+    assert len(l) == 1 and l[0]["mechanism"] == "XOAUTH2" and l[0]["bearer_token"] is True, l
+    assert l[0]["cleartext"] is True and l[0]["user"] == "joe.speedboat", l
+
+
+def test_no_mail_records_where_there_is_no_mail():
+    """Redis answering +OK, TLS on web ports, scans: no mail record."""
+    bad = []
+    for cap, info in corpus_labels():
+        if info.get("mail_streams"):
+            continue
+        _, out, _ = run(["-q", "-r", cap])
+        m = [r for r in records(out) if r["event_type"] == "mail"]
+        if m:
+            bad.append("%s: %d mail records: %s" % (info["path"], len(m), m[0]))
+    assert not bad, "\n".join(bad)
+
+
+def known_secrets_in(path):
+    """Passwords visible in a capture, found independently with tshark's stream follower."""
+    secrets = set()
+    p = subprocess.run(["tshark", "-r", path, "-q", "-z", "conv,tcp"], capture_output=True)
+    n = sum(1 for l in p.stdout.decode("utf-8", "replace").splitlines() if "<->" in l)
+    for i in range(min(n, 64)):
+        q = subprocess.run(["tshark", "-r", path, "-q", "-z", "follow,tcp,ascii,%d" % i],
+                           capture_output=True)
+        lines = q.stdout.decode("latin-1").splitlines()
+        prev = ""
+        for l in lines:
+            l = l.strip()
+            m = re.match(r"^PASS (.+)$", l, re.I)
+            if m:
+                secrets.add(m.group(1))
+            m = re.match(r"^\S+ LOGIN (\S+) (\S+)$", l, re.I)
+            if m:
+                secrets.add(m.group(2).strip('"'))
+            m = re.match(r"^AUTH(?:ENTICATE)? PLAIN (\S+)$", l, re.I) or \
+                re.match(r"^\S+ AUTHENTICATE PLAIN (\S+)$", l, re.I)
+            blob = m.group(1) if m else None
+            if prev.startswith("334 UGFzc3dvcmQ6") or prev.startswith("+ UGFzc3dvcmQ6"):
+                blob = l
+            if blob:
+                secrets.add(blob)
+                try:
+                    dec = __import__("base64").b64decode(blob + "==", validate=False)
+                    parts = dec.split(b"\0")
+                    secrets.add(parts[-1].decode("latin-1"))
+                except Exception:
+                    pass
+            if l:
+                prev = l
+    return {x for x in secrets if len(x) >= 4}
+
+
+def test_no_password_in_any_output():
+    files = project_pcaps()
+    with open(os.path.join(PCAPS, "README.md")) as fh:
+        listed = set(re.findall(r"postcard-(?:secret|token)-\d+", fh.read()))
+    assert listed, "pcaps/README.md lists no test passwords"
+    secrets = set(listed)
+    if os.path.isdir(CORPUS):
+        for cap, info in corpus_labels():
+            if any(c.get("password_seen") for m in info.get("mail_streams", []) for c in m["creds"]):
+                files.append(cap)
+                secrets |= known_secrets_in(cap)
+    b64 = __import__("base64")
+    secrets |= {b64.b64encode(x.encode("latin-1")).decode() for x in list(secrets)}
+    leaks = []
+    for f in files:
+        st, out, err = run(["-r", f])
+        # a user name may contain the password ("PASS zeek" for "zeek@zeek.org"): look
+        # for secrets everywhere but in the user names
+        out = re.sub(r'"user":"(?:[^"\\]|\\.)*"', '"user":""', out)
+        for sec in secrets:
+            if sec in out or sec in err:
+                leaks.append("%s: %r appears in the output" % (f, sec))
+    assert len(secrets) > len(listed), secrets
+    assert not leaks, "\n".join(leaks)
+
+
+def test_project_mail_verdicts():
+    """Each project capture's mail sessions match its verdict file (what the script did)."""
+    files = sorted(glob.glob(os.path.join(PCAPS, "*.verdicts.json")))
+    assert len(files) >= 10, "pcaps/ has %d verdict files" % len(files)
+    bad = []
+    for vf in files:
+        cap = vf[: -len(".verdicts.json")]
+        cap = cap + ".pcap" if os.path.exists(cap + ".pcap") else cap + ".pcapng"
+        with open(vf) as fh:
+            want = json.load(fh)
+        _, out, _ = run(["-q", "-r", cap])
+        got = mail_records(out)
+        name = os.path.basename(cap)
+        if len(got) != len(want):
+            bad.append("%s: %d mail records, verdict file has %d" % (name, len(got), len(want)))
+            continue
+        for w, r in zip(want, got):
+            mm = r["mail"]
+            host = r["dest_ip"] if ":" not in r["dest_ip"] else "[%s]" % r["dest_ip"]
+            srv = "%s:%d" % (host, r["dest_port"])
+            checks = [("server", srv, w["server"]), ("proto", r["app_proto"], w["proto"]),
+                      ("starttls", mm["starttls"], w["starttls"]),
+                      ("cleartext_messages", mm["cleartext_messages"], w["cleartext_messages"])]
+            if w.get("starttls_reply"):
+                checks.append(("starttls_reply", mm.get("starttls_reply", "").split(" ")[0]
+                               if w["proto"] != "imap" else
+                               (mm.get("starttls_reply", "").split(" ") + ["", ""])[1],
+                               w["starttls_reply"]))
+            if w["proto"] == "imap":
+                checks.append(("login_disabled_violated", mm["login_disabled_violated"],
+                               w["login_disabled_violated"]))
+            ours = [(l["mechanism"], l["user"], l["cleartext"], l["result"]) for l in mm["logins"]]
+            theirs = [(l["mechanism"], l["user"], l["cleartext"], l["result"]) for l in w["logins"]]
+            checks.append(("logins", ours, theirs))
+            for what, a, b in checks:
+                if a != b and not (what == "server" and b.endswith(a.split(":")[-1]) and
+                                   a.replace("[", "").replace("]", "") == b.replace("[", "").replace("]", "")):
+                    bad.append("%s %s: %s is %r, verdict file says %r" % (name, srv, what, a, b))
+    assert not bad, "\n".join(bad)
+
+
 # --- command line -------------------------------------------------------------
 
 def test_help_and_version():

@@ -40,7 +40,7 @@
 /* Mail sessions */
 #define SESSION_BUF_BYTES 8193 /* unconsumed bytes kept per direction: one DISSECT_LINE_MAX line + 1 */
 #define SESSION_MAX_CAPS 48 /* capabilities kept per session; EHLO lists ~15 */
-#define SESSION_CAP_BYTES 96 /* bytes kept of one capability line */
+#define SESSION_CAP_BYTES 96 /* bytes kept of one capability line (fits a uint8_t) */
 #define SESSION_MAX_LOGINS 16 /* login attempts kept per session (brute force: counted, not kept) */
 #define SESSION_MAX_RCPT 16 /* RCPT TO paths kept per session */
 #define SESSION_TEXT_BYTES 256 /* bytes kept of a greeting, reply, HELO or path */

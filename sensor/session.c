@@ -121,6 +121,8 @@ void session_free(struct session *ss)
     if (ss == NULL)
         return;
     free(ss->dstate);
+    free(ss->buf[0]);
+    free(ss->buf[1]);
     free(ss);
 }
 
@@ -164,18 +166,17 @@ static void on_capa(struct session *ss, const struct event *ev)
         ss->login_disabled = true;
     if (ss->n_caps == SESSION_MAX_CAPS) /* [SESS-CAPS-CAP] */
         return;
-    struct fact_text *t = &ss->caps[ss->n_caps++];
-    char tmp[SESSION_CAP_BYTES];
-    size_t n = name.n < sizeof tmp ? name.n : sizeof tmp;
-    memcpy(tmp, name.p, n);
-    if (ev->u.capa.args.n > 0 && n + 1 < sizeof tmp) {
-        size_t k = ev->u.capa.args.n < sizeof tmp - n - 1 ? ev->u.capa.args.n : sizeof tmp - n - 1;
-        tmp[n++] = ' ';
-        memcpy(tmp + n, ev->u.capa.args.p, k);
+    struct cap_text *t = &ss->caps[ss->n_caps++];
+    size_t n = name.n < sizeof t->s ? name.n : sizeof t->s;
+    memcpy(t->s, name.p, n);
+    if (ev->u.capa.args.n > 0 && n + 1 < sizeof t->s) {
+        size_t room = sizeof t->s - n - 1;
+        size_t k = ev->u.capa.args.n < room ? ev->u.capa.args.n : room;
+        t->s[n++] = ' ';
+        memcpy(t->s + n, ev->u.capa.args.p, k);
         n += k;
     }
-    struct span s = {(const uint8_t *)tmp, n};
-    text_set(t, s);
+    t->n = (uint8_t)n;
 }
 
 static void on_login(struct session *ss, const struct event *ev)
@@ -294,12 +295,14 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
     struct sess_ctx c = {ss, mem, f, st};
     struct emitter em = {on_event, &c};
     enum dir d = dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT;
-    uint8_t *b = ss->buf[dir];
     if (ss->buf_len[dir] == 0) {
         size_t used = ss->d->feed(ss->dstate, d, p, n, &em);
         p += used;
         n -= used;
     }
+    if (n > 0 && ss->buf[dir] == NULL && !ss->is_upgraded)
+        ss->buf[dir] = xmalloc(SESSION_BUF_BYTES); /* once per session and direction */
+    uint8_t *b = ss->buf[dir];
     while (n > 0 && !ss->is_upgraded) {
         size_t room = SESSION_BUF_BYTES - ss->buf_len[dir];
         size_t k = n < room ? n : room;
@@ -399,7 +402,7 @@ bool session_end(struct session *ss, struct starttls_memory *mem, const struct f
         j_text(j, "greeting", &ss->greeting);
     j_arr(j, "capabilities");
     for (unsigned i = 0; i < ss->n_caps; i++)
-        j_text(j, NULL, &ss->caps[i]);
+        j_strn(j, NULL, (const uint8_t *)ss->caps[i].s, ss->caps[i].n);
     j_arr_end(j);
     j_str(j, "starttls", session_starttls_verdict(ss));
     if (ss->starttls_reply_seen)

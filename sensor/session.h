@@ -22,6 +22,11 @@ struct fact_text {
     char s[SESSION_TEXT_BYTES];       /* text (not NUL-terminated) */
 };
 
+struct cap_text {
+    uint8_t n;                        /* bytes used */
+    char s[SESSION_CAP_BYTES];        /* capability line (not NUL-terminated) */
+};
+
 struct login_fact {
     char mech[24];                    /* mechanism, NUL-terminated */
     struct fact_text user;            /* user name */
@@ -71,9 +76,9 @@ struct session {
     struct fact_text helo;            /* SMTP EHLO/HELO name */
     struct fact_text mail_from;       /* SMTP MAIL FROM (the first) */
     struct fact_text rcpt[SESSION_MAX_RCPT];       /* SMTP RCPT TO */
-    struct fact_text caps[SESSION_MAX_CAPS];       /* capabilities before TLS */
+    struct cap_text caps[SESSION_MAX_CAPS];        /* capabilities before TLS */
     struct login_fact logins[SESSION_MAX_LOGINS];  /* login attempts */
-    uint8_t buf[2][SESSION_BUF_BYTES];             /* unconsumed bytes per direction */
+    uint8_t *buf[2];                  /* unconsumed bytes per direction, allocated when first needed */
 };
 
 /* A mail session on flow f, for proto (or implicit TLS). */

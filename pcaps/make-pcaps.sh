@@ -3,8 +3,11 @@
 #
 # Builds two network namespaces joined by veth pairs, runs real servers from
 # Debian packages inside them (postfix, dovecot, python3 http.server), drives
-# them with real clients (swaks, python3 poplib/imaplib, curl, ping, openssl
-# s_client) and records the traffic with tcpdump.
+# them with real clients (swaks, python3 smtplib/poplib/imaplib and raw
+# sockets from pcaps/mail-sessions.py, curl, ping, openssl s_client) and
+# records the traffic with tcpdump.  Next to every capture it writes
+# <stem>.verdicts.json, the ground truth of its mail sessions (what the
+# clients did and what the servers answered), checked against the capture.
 #
 # All traffic stays inside the two namespaces this script creates
 # (10.77.x.x / fd77::/64 on the veths, nothing routed anywhere else) or on
@@ -39,11 +42,18 @@ C6=fd77::1    S6=fd77::2
 DOMAIN=postcard.test
 
 # Test accounts (KNOWN test passwords; listed in pcaps/README.md).
-#   alice - POP3/IMAP logins in clear text
-#   bob   - SMTP AUTH in clear text (PLAIN on 587, LOGIN in demo.pcapng)
+#   alice - POP3/IMAP logins in clear text (and some SMTP AUTH forms)
+#   bob   - SMTP AUTH in clear text (PLAIN on 587, LOGIN in demo.pcapng, ...)
 #   carol - logins that only ever happen inside TLS
-USERS=(alice bob carol)
-declare -A PASS=([alice]=postcard-secret-1 [bob]=postcard-secret-2 [carol]=postcard-secret-3)
+#   dave  - POP3 USER/PASS + dot-stuffed message, IMAP AUTHENTICATE LOGIN
+# BADPASS is a wrong password sent on purpose (failed logins), TOKEN a made-up
+# OAuth bearer token (SMTP AUTH XOAUTH2); both are secrets on the wire too.
+USERS=(alice bob carol dave)
+declare -A PASS=([alice]=postcard-secret-1 [bob]=postcard-secret-2 [carol]=postcard-secret-3
+                 [dave]=postcard-secret-4)
+BADPASS=postcard-secret-6
+TOKEN=postcard-token-5
+MS=$HERE/mail-sessions.py    # client sessions, strip relay, verdicts (python3)
 
 log() { printf '[make-pcaps %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -235,14 +245,32 @@ have something to transfer.  It was written by pcaps/make-pcaps.sh.
 -- 
 postcard test generator
 EOF
+        # dave's message has lines that start with "." (dot-stuffed in POP3)
+        if [[ $u == dave ]]; then cat >> "$d/new/1700000000.M1P1.mail.$DOMAIN" <<'EOF'
+
+The next three lines start with a dot. POP3 sends each of them with one
+more dot in front (dot-stuffing); IMAP sends them unchanged:
+.
+..two dots
+.hidden line
+end of message
+EOF
+        fi
     done
     chown -R 65534:65534 "$WORK/mail"
 }
 
 # ---------------------------------------------------------------- dovecot --
-# dovecot_conf MODE   MODE = plain (ssl=no) | tls (ssl=yes, TLS 1.0 allowed)
+# dovecot_conf MODE
+#   plain  ssl=no                 (no STARTTLS/STLS; answers them with BAD/-ERR)
+#   tls    ssl=yes, TLS 1.0 allowed, plaintext auth allowed without TLS
+#   mechs  like tls, plus CRAM-MD5, APOP (timestamp in the POP3 greeting) and
+#          XOAUTH2 (no oauth2 passdb: a bearer token is checked as a password)
+#   ldis   like tls, but disable_plaintext_auth=yes (IMAP LOGINDISABLED)
 dovecot_conf() {
-    local mode=$1 d=$WORK/dovecot
+    local mode=$1 d=$WORK/dovecot mechs="plain login" dpa=no
+    [[ $mode == mechs ]] && mechs="plain login cram-md5 apop xoauth2"
+    [[ $mode == ldis ]] && dpa=yes
     mkdir -p "$d/run" "$d/state"
     : > "$d/passwd"
     for u in "${USERS[@]}"; do echo "$u:{PLAIN}${PASS[$u]}::::::" >> "$d/passwd"; done
@@ -262,9 +290,17 @@ default_internal_user = dovecot
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:~/Maildir
-disable_plaintext_auth = no
-auth_mechanisms = plain login
+disable_plaintext_auth = $dpa
+auth_mechanisms = $mechs
 login_greeting = Dovecot ready.
+# failed logins are made on purpose: answer them at once, and no
+# per-IP auth penalty (it would slow down every later login)
+auth_failure_delay = 0
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%n $d/passwd
@@ -334,10 +370,14 @@ EOF
 dovecot_start() {
     log "dovecot start ($1)"
     dovecot_conf "$1"
-    nss dovecot -c "$WORK/dovecot/dovecot.conf"
+    # own UTS namespace: dovecot puts the host name into its APOP and CRAM-MD5
+    # challenges; make that mail.postcard.test instead of this machine's name
+    # shellcheck disable=SC2016
+    nss unshare --uts sh -c 'hostname "mail.$1" && exec dovecot -c "$2"' sh "$DOMAIN" \
+        "$WORK/dovecot/dovecot.conf"
     wait_port "$NS_S" 143
     wait_port "$NS_S" 110
-    [[ $1 == tls ]] && { wait_port "$NS_S" 993; wait_port "$NS_S" 995; }
+    [[ $1 != plain ]] && { wait_port "$NS_S" 993; wait_port "$NS_S" 995; }
     for _ in $(seq 1 50); do [[ -S $WORK/dovecot/auth-postfix ]] && break; sleep 0.1; done
 }
 
@@ -352,9 +392,19 @@ dovecot_stop() {
 }
 
 # ---------------------------------------------------------------- postfix --
-# postfix_conf MODE   MODE = plain (no STARTTLS) | tls (STARTTLS offered)
+# postfix_conf MODE
+#   plain  no STARTTLS
+#   tls    STARTTLS offered (self-signed cert), plus implicit TLS on 465
+#   strip  like tls, but smtpd listens on 127.0.0.1:10025 instead of *:25, so
+#          that the STARTTLS-stripping relay can take 10.77.0.2:25
+#   notls  smtpd_tls_security_level=may with no usable certificate: STARTTLS
+#          is advertised, but answered "454 4.7.0 TLS not available ..."
 postfix_conf() {
-    local mode=$1 p=$WORK/postfix
+    local mode=$1 p=$WORK/postfix smtp_svc=25 cert=$WORK/certs/server.crt key=$WORK/certs/server.key
+    [[ $mode == strip ]] && smtp_svc=127.0.0.1:10025
+    if [[ $mode == notls ]]; then
+        cert=$WORK/certs/missing.crt key=$WORK/certs/missing.key
+    fi
     mkdir -p "$p/etc" "$p/queue" "$p/data"
     chown postfix:postfix "$p/data"
     cat > "$p/etc/main.cf" <<EOF
@@ -388,8 +438,8 @@ smtpd_sasl_type = dovecot
 smtpd_sasl_path = $WORK/dovecot/auth-postfix
 smtpd_sasl_auth_enable = no
 smtpd_tls_auth_only = no
-smtpd_tls_cert_file = $WORK/certs/server.crt
-smtpd_tls_key_file = $WORK/certs/server.key
+smtpd_tls_cert_file = $cert
+smtpd_tls_key_file = $key
 smtpd_tls_loglevel = 1
 EOF
     if [[ $mode == plain ]]; then
@@ -403,16 +453,26 @@ smtpd_tls_ciphers = medium
 tls_medium_cipherlist = DEFAULT:@SECLEVEL=0
 EOF
     fi
-    cat > "$p/etc/master.cf" <<'EOF'
-# generated by postcard pcaps/make-pcaps.sh
+    {
+        cat <<EOF
+# generated by postcard pcaps/make-pcaps.sh (mode: $mode)
 # service type  private unpriv  chroot  wakeup  maxproc command + args
-25        inet  n       -       n       -       -       smtpd
+$smtp_svc        inet  n       -       n       -       -       smtpd
 2525      inet  n       -       n       -       -       smtpd
 587       inet  n       -       n       -       -       smtpd
   -o syslog_name=postfix/submission
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_tls_auth_only=no
   -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+EOF
+        [[ $mode == tls ]] && cat <<'EOF'
+465       inet  n       -       n       -       -       smtpd
+  -o syslog_name=postfix/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_recipient_restrictions=permit_sasl_authenticated,reject
+EOF
+        cat <<'EOF'
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -435,6 +495,7 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+    } > "$p/etc/master.cf"
 }
 
 postfix_start() {
@@ -442,9 +503,10 @@ postfix_start() {
     postfix_conf "$1"
     nss postfix -c "$WORK/postfix/etc" start >> "$WORK/postfix.err" 2>&1 \
         || { cat "$WORK/postfix.err" >&2; die "postfix start failed"; }
-    wait_port "$NS_S" 25
+    if [[ $1 == strip ]]; then wait_port "$NS_S" 10025; else wait_port "$NS_S" 25; fi
     wait_port "$NS_S" 587
     wait_port "$NS_S" 2525
+    if [[ $1 == tls ]]; then wait_port "$NS_S" 465; fi
 }
 
 postfix_stop() {
@@ -476,6 +538,9 @@ cap_start() {
     CAP_ERR=$WORK/cap/$name.err
     mkdir -p "$WORK/cap"
     rm -f "$CAP_FILE"
+    # every client session appends its verdict (one JSON object) here
+    export PC_VERDICTS=$WORK/cap/${name%%.*}.verdicts.jsonl
+    : > "$PC_VERDICTS"
     log "capture $name on $ns/$ifc: $filter"
     ip netns exec "$ns" tcpdump -i "$ifc" -U -n -s 0 -Z root "$@" -w "$CAP_FILE" "$filter" \
         2> "$CAP_ERR" &
@@ -497,6 +562,25 @@ cap_stop() {
     grep -q 'packets captured' "$CAP_ERR" || { cat "$CAP_ERR" >&2; die "tcpdump did not finish"; }
     install -m 644 "$CAP_FILE" "$OUT/$(basename "$CAP_FILE")"
     log "  -> $(basename "$CAP_FILE"): $(grep 'packets captured' "$CAP_ERR")"
+    write_verdicts "$CAP_FILE"
+}
+
+# write_verdicts PCAP: check the verdicts the clients wrote against the capture
+# (tshark) and write them to $OUT/<stem>.verdicts.json
+write_verdicts() {
+    local stem
+    stem=$(basename "$1"); stem=${stem%%.*}
+    "$PY" "$MS" finalize "$1" "$WORK/cap/$stem.verdicts.jsonl" "$OUT/$stem.verdicts.json" \
+        || die "verdicts for $stem do not match the capture"
+    chmod 644 "$OUT/$stem.verdicts.json"
+    log "  -> $stem.verdicts.json: $(grep -c '"proto"' "$OUT/$stem.verdicts.json") mail session(s)"
+}
+
+# ms NS ARGS...: run pcaps/mail-sessions.py in namespace NS
+ms() {
+    local ns=$1
+    shift
+    ip netns exec "$ns" "$PY" "$MS" "$@"
 }
 
 start_bg() {                 # start_bg NS CMD...: run CMD inside NS in the background
@@ -513,11 +597,15 @@ stop_bg() {
     BG_PIDS=()
 }
 
-# swaks_send NS SERVER [PORT] [swaks args...]  -- one message, quiet
+# swaks_send NS SERVER [PORT] [swaks args...]  -- one message, quiet; its
+# verdict comes from the transcript.  SWAKS_STRIPPED=1: the session goes
+# through the STARTTLS-stripping relay.
 MSG_NO=0
+SWAKS_STRIPPED=0
 swaks_send() {
-    local ns=$1 server=$2 port=${3:-25}
+    local ns=$1 server=$2 port=${3:-25} user="" a prev=""
     shift 3 || shift $#
+    for a in "$@"; do [[ $prev == --auth-user ]] && user=$a; prev=$a; done
     ip netns exec "$ns" swaks --server "$server" --port "$port" \
         --helo "client.$DOMAIN" --from "postmaster@$DOMAIN" --to "alice@$DOMAIN" \
         --header "Subject: postcard test via port $port" \
@@ -527,6 +615,9 @@ swaks_send() {
         || { cat "$WORK/swaks.last" >&2; die "swaks to $server:$port failed"; }
     grep -Eq '^<[-~] +250 2\.0\.0 Ok: queued' "$WORK/swaks.last" \
         || { cat "$WORK/swaks.last" >&2; die "message to $server:$port not queued"; }
+    cp "$WORK/swaks.last" "$WORK/swaks.$MSG_NO"
+    "$PY" "$MS" swaks-verdict "$WORK/swaks.last" "$server" "$port" "$user" \
+        "$([[ $SWAKS_STRIPPED == 1 ]] && echo stripped)" >/dev/null
 }
 
 # ------------------------------------------------------------ python bits --
@@ -534,44 +625,6 @@ write_helpers() {
     mkdir -p "$WORK/py" "$WORK/www"
     printf '<html><head><title>postcard</title></head><body><p>not mail</p></body></html>\n' \
         > "$WORK/www/index.html"
-
-    cat > "$WORK/py/pop3.py" <<'EOF'
-import poplib, ssl, sys
-host, user, pw, mode = sys.argv[1:5]
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-if mode == "ssl":
-    p = poplib.POP3_SSL(host, 995, context=ctx, timeout=10)
-else:
-    p = poplib.POP3(host, 110, timeout=10)
-p.user(user)
-p.pass_(pw)
-print(p.stat())
-resp, lines, octets = p.retr(1)
-assert any(b"postcard test message" in l for l in lines), lines
-p.quit()
-EOF
-
-    cat > "$WORK/py/imap.py" <<'EOF'
-import imaplib, ssl, sys
-host, user, pw, mode = sys.argv[1:5]
-ctx = ssl.create_default_context()
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-if mode == "ssl":
-    m = imaplib.IMAP4_SSL(host, 993, ssl_context=ctx, timeout=10)
-else:
-    m = imaplib.IMAP4(host, 143, timeout=10)
-    if mode == "starttls":
-        m.starttls(ssl_context=ctx)
-m.login(user, pw)
-typ, data = m.select("INBOX")
-assert typ == "OK", data
-typ, data = m.fetch("1", "(BODY[])")
-assert typ == "OK" and b"postcard test message" in data[0][1], data
-m.logout()
-EOF
 
     # UDP echo server: echoes every datagram back (frag tests, udp noise)
     cat > "$WORK/py/udp_echo.py" <<'EOF'
@@ -667,10 +720,10 @@ cap_smtp_plain() {
 
 cap_pop3_imap_plain() {
     cap_start "$NS_S" "$IF_S" pop3-plain.pcap "tcp port 110"
-    nsc "$PY" "$WORK/py/pop3.py" "$S4" alice "${PASS[alice]}" plain >/dev/null
+    nsc "$PY" "$MS" pop3-basic "$S4" alice "${PASS[alice]}" plain >/dev/null
     cap_stop
     cap_start "$NS_S" "$IF_S" imap-plain.pcap "tcp port 143"
-    nsc "$PY" "$WORK/py/imap.py" "$S4" alice "${PASS[alice]}" plain
+    nsc "$PY" "$MS" imap-basic "$S4" alice "${PASS[alice]}" plain
     cap_stop
 }
 
@@ -773,14 +826,14 @@ cap_smtp_starttls() {
 
 cap_imaps_pop3s() {
     cap_start "$NS_S" "$IF_S" imaps-pop3s.pcap "tcp port 993 or tcp port 995"
-    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" ssl
-    nsc "$PY" "$WORK/py/pop3.py" "$S4" carol "${PASS[carol]}" ssl >/dev/null
+    nsc "$PY" "$MS" imap-basic "$S4" carol "${PASS[carol]}" ssl
+    nsc "$PY" "$MS" pop3-basic "$S4" carol "${PASS[carol]}" ssl >/dev/null
     cap_stop
 }
 
 cap_imap_starttls() {
     cap_start "$NS_S" "$IF_S" imap-starttls.pcap "tcp port 143"
-    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" starttls
+    nsc "$PY" "$MS" imap-basic "$S4" carol "${PASS[carol]}" starttls
     cap_stop
 }
 
@@ -794,6 +847,8 @@ cap_tls_weak() {
     printf 'EHLO client.%s\r\nQUIT\r\n' "$DOMAIN" | nsc timeout 10 openssl s_client -connect "$S4:25" \
         -starttls smtp -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -ign_eof > "$WORK/sclient2.out" 2>&1 || true
     grep -q 'Protocol  *: TLSv1.1$' "$WORK/sclient2.out" || { cat "$WORK/sclient2.out" >&2; die "TLS 1.1 STARTTLS failed"; }
+    "$PY" "$MS" note imap "$S4" 993 implicit
+    "$PY" "$MS" note smtp "$S4" 25 upgraded 220
     cap_stop
 }
 
@@ -803,12 +858,12 @@ cap_demo() {
     wait_port "$NS_S" 8080
     cap_start "$NS_S" "$IF_S" demo.pcap \
         "tcp port 110 or tcp port 143 or tcp port 587 or tcp port 993 or tcp port 8080"
-    nsc "$PY" "$WORK/py/pop3.py" "$S4" alice "${PASS[alice]}" plain >/dev/null
-    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" starttls
+    nsc "$PY" "$MS" pop3-basic "$S4" alice "${PASS[alice]}" plain >/dev/null
+    nsc "$PY" "$MS" imap-basic "$S4" carol "${PASS[carol]}" starttls
     swaks_send "$NS_C" "$S4" 587 --auth LOGIN --auth-user bob --auth-password "${PASS[bob]}" \
         --from "bob@$DOMAIN"
     grep -Eq '^<[-~] +235 ' "$WORK/swaks.last" || die "SMTP AUTH LOGIN failed"
-    nsc "$PY" "$WORK/py/imap.py" "$S4" carol "${PASS[carol]}" ssl
+    nsc "$PY" "$MS" imap-basic "$S4" carol "${PASS[carol]}" ssl
     nsc curl -sS --noproxy '*' -o /dev/null "http://$S4:8080/index.html"
     cap_stop
     stop_bg
@@ -818,6 +873,111 @@ cap_demo() {
         "$WORK/cap/demo.pcap" "$WORK/cap/demo.pcapng"
     install -m 644 "$WORK/cap/demo.pcapng" "$OUT/demo.pcapng"
     log "  -> demo.pcapng"
+}
+
+# ------------------------------------------ STARTTLS / login form captures --
+# Client sessions from mail-sessions.py write their verdicts themselves; their
+# output (server replies worth seeing) goes to $WORK/sessions.log.
+cap_smtp_pipelining_bdat() {          # postfix plain
+    cap_start "$NS_S" "$IF_S" smtp-pipelining-bdat.pcap "tcp port 25"
+    swaks_send "$NS_C" "$S4" 25 --pipeline
+    grep -q 'PIPELINING' "$WORK/swaks.last" || die "postfix did not offer PIPELINING"
+    ms "$NS_C" smtp-bdat "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_stls_refused() {                  # dovecot plain (ssl=no)
+    cap_start "$NS_S" "$IF_S" imap-starttls-refused.pcap "tcp port 143"
+    ms "$NS_C" imap-starttls-refused "$S4" >> "$WORK/sessions.log"
+    cap_stop
+    cap_start "$NS_S" "$IF_S" pop3-stls-refused.pcap "tcp port 110"
+    ms "$NS_C" pop3-stls-refused "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_smtp_offered_unused() {           # postfix tls
+    cap_start "$NS_S" "$IF_S" smtp-offered-unused.pcap "tcp port 25"
+    swaks_send "$NS_C" "$S4" 25
+    grep -q '^<-  250-STARTTLS' "$WORK/swaks.last" || die "STARTTLS not offered"
+    cap_stop
+}
+
+cap_smtp_starttls_failed() {          # postfix tls
+    cap_start "$NS_S" "$IF_S" smtp-starttls-failed.pcap "tcp port 25"
+    ms "$NS_C" smtp-starttls-failed "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_smtps_465() {                     # postfix tls: implicit TLS, AUTH inside it
+    cap_start "$NS_S" "$IF_S" smtps-465.pcap "tcp port 465"
+    swaks_send "$NS_C" "$S4" 465 --tls-on-connect --auth PLAIN --auth-user carol \
+        --auth-password "${PASS[carol]}" --from "carol@$DOMAIN"
+    grep -Eq '^<~ +235 ' "$WORK/swaks.last" || die "AUTH on 465 failed"
+    cap_stop
+}
+
+cap_pop3_stls() {                     # dovecot tls
+    cap_start "$NS_S" "$IF_S" pop3-stls.pcap "tcp port 110"
+    ms "$NS_C" pop3-stls "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+# Three sessions to 10.77.0.2:25.  1: straight to postfix (tls mode), which
+# offers STARTTLS; swaks --tls upgrades.  Then postfix moves to
+# 127.0.0.1:10025 (strip mode) and a relay takes 10.77.0.2:25.  2: the relay
+# turns "250-STARTTLS" into "250-XXXXXXXA"; 3: it drops the line.  swaks
+# --tls-optional (opportunistic TLS) finds no STARTTLS and goes on in clear.
+# Leaves postfix running in strip mode.
+cap_smtp_stripped() {
+    cap_start "$NS_S" "$IF_S" smtp-stripped.pcap "tcp port 25"
+    swaks_send "$NS_C" "$S4" 25 --tls
+    grep -q 'TLS started' "$WORK/swaks.last" || die "swaks STARTTLS did not start TLS"
+    postfix_stop
+    postfix_start strip
+    : > "$WORK/relay.out"
+    start_bg "$NS_S" "$PY" -u "$MS" relay "$S4" 25 127.0.0.1 10025 rewrite,remove \
+        >"$WORK/relay.out" 2>"$WORK/relay.err"
+    for _ in $(seq 1 50); do grep -q ready "$WORK/relay.out" && break; sleep 0.1; done
+    grep -q ready "$WORK/relay.out" || { cat "$WORK/relay.err" >&2; die "strip relay not ready"; }
+    SWAKS_STRIPPED=1
+    swaks_send "$NS_C" "$S4" 25 --tls-optional
+    grep -q '^<-  250-XXXXXXXA' "$WORK/swaks.last" || die "relay did not rewrite STARTTLS"
+    swaks_send "$NS_C" "$S4" 25 --tls-optional
+    SWAKS_STRIPPED=0
+    grep -q '^<- .*\(STARTTLS\|XXXXXXXA\)' "$WORK/swaks.last" && die "relay did not remove STARTTLS"
+    cap_stop
+    stop_bg
+}
+
+cap_smtp_auth_mechs() {               # dovecot mechs, postfix strip (587 offers STARTTLS)
+    cap_start "$NS_S" "$IF_S" smtp-auth-mechs.pcap "tcp port 587"
+    ms "$NS_C" smtp-auth-mechs "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_pop3_auth_mechs() {               # dovecot mechs
+    cap_start "$NS_S" "$IF_S" pop3-auth-mechs.pcap "tcp port 110"
+    ms "$NS_C" pop3-auth-mechs "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_imap_login_forms() {              # dovecot mechs
+    cap_start "$NS_S" "$IF_S" imap-login-forms.pcap "tcp port 143"
+    ms "$NS_C" imap-login-forms "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_imap_logindisabled() {            # dovecot ldis
+    cap_start "$NS_S" "$IF_S" imap-logindisabled.pcap "tcp port 143"
+    ms "$NS_C" imap-logindisabled "$S4" >> "$WORK/sessions.log"
+    cap_stop
+}
+
+cap_smtp_starttls_refused() {         # postfix notls
+    cap_start "$NS_S" "$IF_S" smtp-starttls-refused.pcap "tcp port 25"
+    ms "$NS_C" smtp-starttls-refused "$S4" >> "$WORK/sessions.log"
+    grep -q '^STARTTLS -> 454 ' "$WORK/sessions.log" || die "postfix did not answer STARTTLS with 454"
+    cap_stop
 }
 
 summary() {                  # markdown table, as used in pcaps/README.md
@@ -834,7 +994,11 @@ summary() {                  # markdown table, as used in pcaps/README.md
 
 FILES=(smtp-plain.pcap smtp-starttls.pcap pop3-plain.pcap imap-plain.pcap imaps-pop3s.pcap
        imap-starttls.pcap mixed-nonmail.pcap frag-ipv4.pcap frag-ipv6.pcap vlan-qinq.pcap
-       sll-any.pcap sll-v1.pcap smtp-ipv6.pcap tls-weak.pcap demo.pcapng)
+       sll-any.pcap sll-v1.pcap smtp-ipv6.pcap tls-weak.pcap demo.pcapng
+       smtp-pipelining-bdat.pcap imap-starttls-refused.pcap pop3-stls-refused.pcap
+       smtp-offered-unused.pcap smtp-starttls-failed.pcap smtps-465.pcap pop3-stls.pcap
+       smtp-stripped.pcap smtp-auth-mechs.pcap pop3-auth-mechs.pcap imap-login-forms.pcap
+       imap-logindisabled.pcap smtp-starttls-refused.pcap)
 
 # ------------------------------------------------------------------- main --
 main() {
@@ -849,6 +1013,10 @@ main() {
     done
     WORK=$(mktemp -d /tmp/postcard-pcaps.XXXXXX)
     chmod 755 "$WORK"
+    [[ -f $MS ]] || die "missing $MS"
+    # the secrets, for mail-sessions.py
+    export PC_PASS="alice=${PASS[alice]} bob=${PASS[bob]} carol=${PASS[carol]} dave=${PASS[dave]}"
+    export PC_BADPASS=$BADPASS PC_TOKEN=$TOKEN
     install_packages
     mkdir -p "$OUT"
     setup_netns
@@ -866,6 +1034,8 @@ main() {
     cap_vlan
     cap_sll
     cap_smtp_ipv6
+    cap_smtp_pipelining_bdat
+    cap_stls_refused
     postfix_stop
     dovecot_stop
 
@@ -877,6 +1047,26 @@ main() {
     cap_imap_starttls
     cap_tls_weak
     cap_demo
+    cap_smtp_offered_unused
+    cap_smtp_starttls_failed
+    cap_smtps_465
+    cap_pop3_stls
+    cap_smtp_stripped          # ends with postfix in strip mode
+    dovecot_stop
+
+    # phase 3: more SASL mechanisms (CRAM-MD5, APOP, XOAUTH2) and login forms
+    dovecot_start mechs
+    cap_smtp_auth_mechs
+    cap_pop3_auth_mechs
+    cap_imap_login_forms
+    postfix_stop
+    dovecot_stop
+
+    # phase 4: LOGINDISABLED (dovecot) and STARTTLS answered 454 (postfix)
+    dovecot_start ldis
+    postfix_start notls
+    cap_imap_logindisabled
+    cap_smtp_starttls_refused
     postfix_stop
     dovecot_stop
 

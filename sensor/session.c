@@ -15,9 +15,8 @@
  *   stripped        the capability was X-ed out, or this server offered
  *                   STARTTLS earlier in the run and not in this session
  *   offered-unused  offered, never asked for
- *   not-offered     a capability listing was seen without it (or, SMTP, the
- *                   client said EHLO/HELO and no answer offered it)
- *   unknown         no capability listing was seen and STARTTLS was not asked for
+ *   not-offered     no capability listing in the capture offered it (none was
+ *                   seen, or the listing lacked it)
  *
  * Passwords never reach this file: events carry user names and flags only.
  *
@@ -223,7 +222,6 @@ static void on_event(void *ctx, const struct event *ev)
             ss->stripped_by_history = true;
         break;
     case EV_HELO:
-        ss->caps_asked = true;
         if (ss->helo.n == 0)
             text_set(&ss->helo, ev->u.text);
         break;
@@ -372,9 +370,7 @@ const char *session_starttls_verdict(const struct session *ss)
         return "stripped";
     if (ss->offers_starttls)
         return "offered-unused";
-    if (ss->caps_seen || ss->caps_asked)
-        return "not-offered";
-    return "unknown";
+    return "not-offered"; /* no listing in this capture offered it */
 }
 
 static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)

@@ -51,7 +51,6 @@ struct session {
     bool starttls_reply_seen;         /* the server answered it */
     bool starttls_ok;                 /* the answer was positive */
     bool caps_seen;                   /* a capability listing was seen in clear */
-    bool caps_asked;                  /* the client asked for one (SMTP EHLO/HELO) */
     bool is_valid;                    /* the protocol was recognised in the bytes */
     bool offers_starttls;             /* it listed STARTTLS / STLS */
     bool starttls_mangled;            /* it listed an X-ed out STARTTLS */

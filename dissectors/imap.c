@@ -51,6 +51,7 @@ struct imap {
     bool discard[2];                  /* dropping bytes up to the next LF */
     bool srv_msg_lit;                 /* the server literal being skipped is a message body */
     bool srv_in_resp;                 /* the next server line continues a response */
+    bool srv_lit_active;              /* a server literal (maybe of 0 bytes) is being read */
     uint8_t cmd;                      /* enum imap_cmd of the command being read */
     uint8_t login_arg;                /* LOGIN arguments read so far */
     uint8_t lit_kind;                 /* enum imap_lit of the client literal */
@@ -146,7 +147,8 @@ static bool login_arg(struct imap *s, struct span *rest)
 {
     struct span r = span_trim(*rest);
     struct span v = {r.p, 0};
-    if (r.n > 0 && r.p[0] == '"') {
+    bool quoted = r.n > 0 && r.p[0] == '"';
+    if (quoted) {
         size_t i = 1;
         while (i < r.n && r.p[i] != '"')
             i += (r.p[i] == '\\') ? 2 : 1;
@@ -160,8 +162,17 @@ static bool login_arg(struct imap *s, struct span *rest)
         *rest = r;
         v = span_word(rest);
     }
-    if (s->login_arg == 0)
+    if (s->login_arg == 0 && quoted) { /* RFC 9051 §4.3: "\\" and "\"" are escapes */
+        size_t n = 0;
+        for (size_t i = 0; i < v.n && n < SASL_USER_MAX; i++) {
+            if (v.p[i] == '\\' && i + 1 < v.n)
+                i++;
+            s->sasl.user[n++] = v.p[i];
+        }
+        s->sasl.user_len = (uint16_t)n;
+    } else if (s->login_arg == 0) {
         sasl_set_user(&s->sasl, v);
+    }
     else if (s->login_arg == 1)
         s->sasl.has_secret = s->sasl.secret_readable = v.n > 0;
     s->login_arg++;
@@ -282,6 +293,18 @@ static bool is_body_literal(struct span line)
     return false;
 }
 
+/* A server literal has been read: a FETCH body is a message moved in clear. */
+static void server_literal_end(struct imap *s, const struct emitter *em)
+{
+    if (s->srv_msg_lit) {
+        struct event ev = {.type = EV_MESSAGE, .dir = DIR_TO_CLIENT, .u.bytes = s->srv_lit_size};
+        emit(em, &ev);
+        s->srv_msg_lit = false;
+    }
+    s->srv_lit_active = false;
+    s->srv_in_resp = true; /* the response goes on after the literal */
+}
+
 static void server_line(struct imap *s, struct span line, bool continued,
                         const struct emitter *em)
 {
@@ -290,6 +313,7 @@ static void server_line(struct imap *s, struct span line, bool continued,
     if (literal_at_end(line, &lit, &bad)) {
         s->lit_left[DIR_TO_CLIENT] = lit;
         s->srv_lit_size = lit;
+        s->srv_lit_active = true;
         s->srv_msg_lit = is_body_literal(line);
     } else if (bad) {
         anomaly(em, DIR_TO_CLIENT, EVA_BAD_LITERAL);
@@ -325,7 +349,18 @@ static void server_line(struct imap *s, struct span line, bool continued,
     }
     capability_code(rest, em);
     enum login_result r = ok ? LOGIN_SUCCESS : LOGIN_FAILURE;
-    switch (take(s, tag)) {
+    enum imap_cmd kind;
+    size_t tn = tag.n < IMAP_TAG_MAX ? tag.n : IMAP_TAG_MAX;
+    if (s->in_command && tn == s->tag_len && memcmp(tag.p, s->tag, tn) == 0) {
+        /* RFC 9051 §4.3: the server refused a synchronising literal; the
+         * command ends here and the client's next line is a new command */
+        kind = (enum imap_cmd)s->cmd;
+        s->in_command = false;
+        s->lit_left[DIR_TO_SERVER] = 0;
+    } else {
+        kind = take(s, tag);
+    }
+    switch (kind) {
     case IMAP_CMD_LOGIN:
         if (s->sasl.is_active)
             login_event(s, r, line, true, em);
@@ -361,18 +396,14 @@ static size_t imap_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         size_t left = n - used;
         if (s->is_tls)
             return n;
-        if (s->lit_left[d] > 0) {
+        if (d == DIR_TO_CLIENT ? s->srv_lit_active : s->lit_left[d] > 0) {
             size_t k = s->lit_left[d] < left ? (size_t)s->lit_left[d] : left;
             if (d == DIR_TO_SERVER)
                 client_literal(s, q, k);
             s->lit_left[d] -= k;
             used += k;
-            if (d == DIR_TO_CLIENT && s->lit_left[d] == 0 && s->srv_msg_lit) {
-                struct event ev = {.type = EV_MESSAGE, .dir = DIR_TO_CLIENT,
-                                   .u.bytes = s->srv_lit_size};
-                emit(em, &ev);
-                s->srv_msg_lit = false;
-            }
+            if (d == DIR_TO_CLIENT && s->lit_left[d] == 0)
+                server_literal_end(s, em);
             continue;
         }
         if (s->discard[d]) {
@@ -397,7 +428,7 @@ static size_t imap_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         } else {
             /* a line right after a server literal continues its response */
             server_line(s, line, s->srv_in_resp, em);
-            s->srv_in_resp = s->lit_left[DIR_TO_CLIENT] > 0;
+            s->srv_in_resp = false;
         }
     }
     return used;
@@ -412,6 +443,8 @@ static void imap_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
     if (s->lit_left[d] > 0) {
         uint64_t k = n < s->lit_left[d] ? n : s->lit_left[d];
         s->lit_left[d] -= k;
+        if (d == DIR_TO_CLIENT && s->lit_left[d] == 0)
+            server_literal_end(s, em);
         if (k == n)
             return;
     }
@@ -423,9 +456,16 @@ static void imap_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
 static void imap_finish(void *st, const struct emitter *em)
 {
     struct imap *s = st;
-    if (s->sasl.is_active && (s->cmd == IMAP_CMD_LOGIN || s->cmd == IMAP_CMD_AUTHENTICATE)) {
+    /* the login still waiting for its answer: in the pending table, or being sent */
+    int kind = -1;
+    for (unsigned i = 0; i < s->n_pending; i++)
+        if (s->pending[i].kind == IMAP_CMD_LOGIN || s->pending[i].kind == IMAP_CMD_AUTHENTICATE)
+            kind = s->pending[i].kind;
+    if (s->in_command && (s->cmd == IMAP_CMD_LOGIN || s->cmd == IMAP_CMD_AUTHENTICATE))
+        kind = s->cmd;
+    if (s->sasl.is_active && kind >= 0) {
         struct span none = {NULL, 0};
-        login_event(s, LOGIN_UNKNOWN, none, s->cmd == IMAP_CMD_LOGIN, em);
+        login_event(s, LOGIN_UNKNOWN, none, kind == IMAP_CMD_LOGIN, em);
     }
 }
 

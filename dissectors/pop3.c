@@ -257,6 +257,9 @@ static size_t pop3_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
             bool done;
             used += line_discard(q, left, &done);
             s->discard[d] = !done;
+            if (done && d == DIR_TO_CLIENT &&
+                (s->sst == POP3_S_MESSAGE || s->sst == POP3_S_LISTING))
+                s->eod = 2; /* at a line start: "." alone ends the listing */
             continue;
         }
         if (d == DIR_TO_CLIENT && (s->sst == POP3_S_MESSAGE || s->sst == POP3_S_LISTING)) {

@@ -181,6 +181,8 @@ static void parse_response(struct sasl *s, const uint8_t *d, size_t n)
         if (field(d, n, 0x01, "auth=", &v, &vn) && vn > 0)
             s->has_secret = s->secret_readable = s->is_token = true;
         break;
+    case SASL_ANONYMOUS: /* RFC 4505 §2: trace information, not a secret */
+        break;
     default:
         if (n > 0)
             s->has_secret = true; /* something was proven, we cannot tell what */

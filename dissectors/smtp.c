@@ -206,11 +206,12 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
     struct span text = {line.p + (line.n > 4 ? 4 : line.n), line.n > 4 ? line.n - 4 : 0};
     bool first = !s->in_reply;
     s->in_reply = !is_last;
-    if (!s->is_greeted && s->n_pending > 0 && !(c0 == '2' && c1 == '2' && c2 == '0'))
+    bool is_220 = c0 == '2' && c1 == '2' && c2 == '0';
+    if (!s->is_greeted && first && s->n_pending > 0 &&
+        (!is_220 || front(s) == SMTP_CMD_STARTTLS))
         s->is_greeted = true; /* the greeting was missed: this answers a command */
-    if (!s->is_greeted) {
+    if (!s->is_greeted) { /* RFC 5321 §4.2: the greeting may span lines; it ends at "220 " */
         if (first) {
-            s->is_greeted = true;
             struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = text};
             emit(em, &ev);
         }
@@ -341,8 +342,11 @@ static void smtp_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
         uint64_t k = n < s->chunk_left ? n : s->chunk_left;
         s->chunk_left -= k;
         s->msg_bytes += k;
-        if (s->chunk_left == 0)
+        if (s->chunk_left == 0) {
             s->cst = SMTP_C_CMD;
+            if (s->bdat_last)
+                message_end(s, em);
+        }
         if (k == n)
             return;
     } else if (d == DIR_TO_SERVER && s->cst == SMTP_C_BODY) {

@@ -326,7 +326,7 @@ static void server_line(struct imap *s, struct span line, bool continued,
         struct span kind = span_word(&rest);
         if (!s->is_greeted) {
             s->is_greeted = true;
-            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = line};
+            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = span_trim(rest)};
             emit(em, &ev);
         }
         if (span_eq(kind, "CAPABILITY"))

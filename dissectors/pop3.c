@@ -171,7 +171,10 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
     if (!s->is_greeted) {
         s->is_greeted = true;
         if (s->n_pending == 0) { /* else the greeting was missed: this answers a command */
-            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = line};
+            struct span rest = line;
+            span_word(&rest); /* "+OK" */
+            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT,
+                               .u.text = span_trim(rest)};
             emit(em, &ev);
             return;
         }

@@ -10,6 +10,15 @@ def main(path):
         for line in fh:
             r = json.loads(line)
             n += 1
+            if r.get("event_type") == "mail":
+                m = r["mail"]
+                logins = ", ".join("%s %s%s (%s)" % (l["mechanism"], l["user"],
+                                   " IN CLEAR" if l["cleartext"] else "", l["result"])
+                                   for l in m["logins"]) or "no login"
+                print("MAIL  %-5s %s:%d  starttls=%s  %s  %d message(s) in clear" % (
+                    r["app_proto"], r["dest_ip"], r["dest_port"], m["starttls"], logins,
+                    m["cleartext_messages"]))
+                continue
             if r.get("event_type") != "flow":
                 continue
             fl = r["flow"]

@@ -15,7 +15,7 @@
 #define D (&imap_dissector)
 
 #define GREET SRV("* OK IMAP4rev1 Service Ready\r\n")
-#define GREET_LOG "GREETING * OK IMAP4rev1 Service Ready\n"
+#define GREET_LOG "GREETING IMAP4rev1 Service Ready\n"
 
 #define TLS_CLIENT_BYTES "\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03\r\na9 LOGIN eve secret\r\n"
 #define TLS_SERVER_BYTES "\x16\x03\x03\x00\x5a\x02\x00\x00\x56\x03\x03\r\na9 OK\r\n"
@@ -26,7 +26,7 @@ TEST(imap_greeting_with_capability_code)
         SRV("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN] Dovecot ready.\r\n"),
         CLI("a1 LOGOUT\r\n"), SRV("* BYE Logging out\r\na1 OK Logout completed.\r\n")};
     ASSERT_LOG(D, s,
-               "GREETING * OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN] Dovecot "
+               "GREETING [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED AUTH=PLAIN] Dovecot "
                "ready.\n"
                "CAPA IMAP4rev1 ''\n"
                "CAPA STARTTLS ''\n"

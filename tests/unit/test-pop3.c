@@ -16,7 +16,7 @@
 
 /* RFC 1939 §7: the APOP timestamp is the <...> in the greeting. */
 #define GREET SRV("+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n")
-#define GREET_LOG "GREETING +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\n"
+#define GREET_LOG "GREETING POP3 server ready <1896.697170952@dbc.mtview.ca.us>\n"
 
 #define TLS_CLIENT_BYTES                                                                           \
     "\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03\r\nUSER eve\r\nPASS secret\r\n"

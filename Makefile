@@ -56,9 +56,14 @@ check-libs:
 	  echo "postcard: the library '$$p' was not found by pkg-config;" \
 	       "run 'make deps' (Debian: $(BUILD_DEBS))" >&2; exit 1; }; done
 
+# dissectors/ is libc only, but for x509.c, which uses OpenSSL libcrypto
 $(BUILD)/dissectors/%.o: dissectors/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -c $< -o $@
+
+$(BUILD)/dissectors/x509.o: dissectors/x509.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -c $< -o $@
 
 $(BUILD)/sensor/%.o: sensor/%.c
 	@mkdir -p $(@D)
@@ -141,3 +146,6 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+tls-ciphers:
+	python3 dissectors/gen-tls-ciphers.py dissectors/tls-cipher-suites.csv dissectors/tls-ciphers.c

@@ -35,6 +35,7 @@ struct dissector {
 extern const struct dissector smtp_dissector;
 extern const struct dissector pop3_dissector;
 extern const struct dissector imap_dissector;
+extern const struct dissector tls_dissector;
 
 /* Longest line a text protocol keeps; longer lines are discarded to the next LF. */
 #define DISSECT_LINE_MAX 8192

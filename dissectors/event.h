@@ -34,6 +34,9 @@ enum ev_anomaly {
     EVA_BAD_BASE64,      /* a SASL response that is not base64 */
     EVA_TOO_MANY_PENDING,/* more pipelined commands than tracked */
     EVA_BAD_LITERAL,     /* an IMAP literal length that is not a number */
+    EVA_TLS_NOT_TLS,     /* bytes that are not a TLS record: the direction is given up */
+    EVA_TLS_BAD_LENGTH,  /* a length field that lies (past its record or message) */
+    EVA_TLS_HS_TOO_BIG,  /* a handshake message larger than TLS_HS_MAX: skipped */
     EVA_COUNT
 };
 
@@ -50,6 +53,36 @@ enum ev_type {
     EV_RCPT_TO,        /* SMTP RCPT TO: text = the path */
     EV_MESSAGE,        /* a message crossed the wire: bytes */
     EV_ANOMALY,        /* anomaly */
+    EV_TLS_CLIENT_HELLO, /* tls_ch */
+    EV_TLS_SERVER_HELLO, /* tls_sh */
+    EV_TLS_CERT,       /* cert: one certificate of the server's chain (TLS <= 1.2, SSLv2) */
+    EV_TLS_KEX,        /* kex: the server's ephemeral key exchange parameters */
+    EV_TLS_ALERT,      /* alert */
+    EV_TLS_DONE,       /* the handshake is over: done.complete says whether it succeeded */
+};
+
+struct ev_tls_ch {
+    uint16_t legacy_version; /* ClientHello.legacy_version (or the SSLv2 hello's version) */
+    uint16_t max_version;    /* highest version offered (supported_versions, RFC 8446 §4.2.1) */
+    bool is_sslv2;           /* an SSLv2-format CLIENT-HELLO */
+    bool has_heartbeat;      /* RFC 6520 extension */
+    bool has_reneg_info;     /* RFC 5746 extension or SCSV */
+    bool has_etm;            /* RFC 7366 encrypt_then_mac */
+    bool has_ems;            /* RFC 7627 extended_master_secret */
+    uint16_t n_ciphers;      /* suites offered */
+    struct span ciphers;     /* the suites, 2 bytes each, big-endian (SSLv2: converted) */
+    struct span sni;         /* server_name (host_name), may be empty */
+    struct span alpn;        /* first ALPN protocol, may be empty */
+    struct span ja3;         /* JA3 string (fingerprint input), without GREASE */
+};
+
+struct ev_tls_sh {
+    uint16_t version;        /* negotiated (supported_versions for TLS 1.3; 0x0002 for SSLv2) */
+    uint32_t cipher;         /* suite (SSLv2: 3-byte cipher kind) */
+    uint8_t compression;     /* compression method (0 = none) */
+    bool is_sslv2;           /* an SSLv2 SERVER-HELLO */
+    bool is_hrr;             /* a HelloRetryRequest (RFC 8446 §4.1.3) */
+    struct span ja3s;        /* JA3S string */
 };
 
 struct ev_login {
@@ -79,6 +112,24 @@ struct event {
         struct ev_login login;     /* LOGIN */
         uint64_t bytes;            /* MESSAGE: bytes of the message */
         enum ev_anomaly anomaly;   /* ANOMALY */
+        struct ev_tls_ch tls_ch;   /* TLS_CLIENT_HELLO */
+        struct ev_tls_sh tls_sh;   /* TLS_SERVER_HELLO */
+        struct {
+            struct span der;       /* the certificate, DER */
+            uint8_t index;         /* position in the chain (0 = leaf) */
+        } cert;                    /* TLS_CERT */
+        struct {
+            uint16_t dh_bits;      /* finite-field DH prime size in bits, 0 if not DH */
+            uint16_t group;        /* named group (RFC 8422 §5.4), 0 if not ECDH */
+        } kex;                     /* TLS_KEX */
+        struct {
+            uint8_t level;         /* 1 warning, 2 fatal (0 if encrypted) */
+            uint8_t desc;          /* RFC 8446 §6 AlertDescription (0 if encrypted) */
+            bool is_encrypted;     /* sent after the keys changed: content unknown */
+        } alert;                   /* TLS_ALERT */
+        struct {
+            bool complete;         /* both sides finished the handshake */
+        } done;                    /* TLS_DONE */
     } u;
 };
 

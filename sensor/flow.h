@@ -56,6 +56,7 @@ struct flow {
     struct classify cls;      /* application classification */
     struct reasm_dir rd[2];   /* TCP reassembly per direction */
     void *app;                /* mail session (struct session), or NULL */
+    void *tls;                /* TLS session (struct tls_session), or NULL */
 };
 
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);

@@ -46,6 +46,10 @@
 #define SESSION_TEXT_BYTES 256 /* bytes kept of a greeting, reply, HELO or path */
 #define STARTTLS_MEMORY 65536 /* servers remembered as offering STARTTLS (for stripping) */
 
+/* TLS */
+#define CERT_CACHE_MAX 4096 /* distinct certificates kept parsed (~6 KiB each): LRU beyond */
+#define TLS_CERTS_MAX 6 /* certificates of a chain analysed; real chains have 2-4 */
+
 /* Output */
 #define JSON_LINE_MAX 65536 /* one JSON record; longer fields are cut */
 #define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */

@@ -77,6 +77,8 @@ static void usage(FILE *f)
             "  --max-flows N        flows tracked at once (default %d)\n"
             "  --reasm-memory MIB   bytes held for TCP reassembly, all flows (default %lld)\n"
             "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
+            "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
+            "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
             "\n"
             "other:\n"
             "  -q                   quiet: no progress, no summary\n"
@@ -215,6 +217,7 @@ enum {
     OPT_REASM_MEM,
     OPT_TLS_ALL,
     OPT_NO_FLOWS,
+    OPT_CA_FILE,
 };
 
 int main(int argc, char **argv)
@@ -227,6 +230,7 @@ int main(int argc, char **argv)
         {"reasm-memory", required_argument, NULL, OPT_REASM_MEM},
         {"tls-all-ports", no_argument, NULL, OPT_TLS_ALL},
         {"no-flow-records", no_argument, NULL, OPT_NO_FLOWS},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {NULL, 0, NULL, 0},
     };
     const char *files[MAX_FILES];
@@ -292,6 +296,9 @@ int main(int argc, char **argv)
             break;
         case OPT_NO_FLOWS:
             so.no_flow_records = true;
+            break;
+        case OPT_CA_FILE:
+            so.ca_file = optarg;
             break;
         default:
             usage(stderr);

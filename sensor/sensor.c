@@ -78,6 +78,9 @@ static void decide_session(struct sensor *s, struct flow *f)
     if (proto >= 0) {
         f->app = session_new((enum mail_proto)proto, tls);
         s->st.mail_sessions++;
+    } else if (c->by == BY_CONTENT && c->app == APP_TLS && s->opts.tls_all_ports) {
+        f->tls = tls_session_new(-1);
+        s->st.tls_sessions++;
     }
 }
 
@@ -133,8 +136,21 @@ static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
         classify_stream_start(&f->cls, dir, p, n);
     if (!f->is_app_decided)
         decide_session(s, f);
-    if (f->app != NULL)
-        session_data(f->app, s->starttls, f, dir, p, n, &s->st);
+    struct session *ss = f->app;
+    if (ss != NULL) {
+        bool was_tls = ss->is_implicit || ss->is_upgraded;
+        session_data(ss, s->starttls, f, dir, p, n, &s->st);
+        if (!ss->is_implicit && !ss->is_upgraded)
+            return;
+        if (f->tls == NULL) {
+            f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto);
+            s->st.tls_sessions++;
+        }
+        if (!was_tls && ss->is_upgraded)
+            return; /* these bytes ended with the STARTTLS answer: TLS comes next */
+    }
+    if (f->tls != NULL)
+        tls_session_data(f->tls, &s->tls, dir, p, n, s->pkt_ts);
 }
 
 static void stream_gap(void *ctx, int dir, uint64_t n)
@@ -149,6 +165,8 @@ static void stream_gap(void *ctx, int dir, uint64_t n)
     }
     if (f->app != NULL)
         session_gap(f->app, s->starttls, f, dir, n, &s->st);
+    if (f->tls != NULL)
+        tls_session_gap(f->tls, &s->tls, dir, n);
 }
 
 static void count_app(struct sensor *s, const char *name)
@@ -182,9 +200,19 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         bool implicit;
         bool not_mail = f->cls.ndpi_app == APP_OTHER && f->proxy != PROXY_TUNNEL &&
                         port_mail_proto(f, &implicit) < 0;
-        if (session_end(f->app, s->starttls, f, &s->j, &s->st) && !not_mail &&
+        if (session_end(f->app, s->starttls, f, f->tls, &s->j, &s->st) && !not_mail &&
             !s->opts.no_mail_records)
             s->out->write(s->out, s->j.buf, s->j.len);
+    }
+    if (f->tls != NULL) {
+        char host[256];
+        const char *expect = f->app ? session_server_name(f->app, host, sizeof host) : NULL;
+        if (tls_session_end(f->tls, &s->tls, f, expect, &s->j) && !s->opts.no_tls_records)
+            s->out->write(s->out, s->j.buf, s->j.len);
+        tls_session_free(f->tls);
+        f->tls = NULL;
+    }
+    if (f->app != NULL) {
         session_free(f->app);
         f->app = NULL;
     }
@@ -228,6 +256,17 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
     s->ft = flow_table_new(s->opts.max_flows, s->opts.hash_seed, flow_ended, s);
     reasm_pool_init(&s->pool, s->opts.reasm_max_bytes, &s->st);
     s->starttls = starttls_memory_new();
+    s->tls.st = &s->st;
+    s->tls.certs = certcache_new();
+    char msg[256];
+    const char *ca = s->opts.ca_file ? s->opts.ca_file : "/etc/ssl/certs/ca-certificates.crt";
+    s->tls.store = x509_store_load(ca, msg, sizeof msg);
+    if (s->tls.store == NULL && s->opts.ca_file != NULL) {
+        err_set(e, "--ca-file %s", msg);
+        sensor_free(s);
+        return NULL;
+    }
+    s->no_trust_store = s->tls.store == NULL;
     s->cons.data = stream_data;
     s->cons.gap = stream_gap;
     s->cons.ctx = s;
@@ -240,6 +279,8 @@ void sensor_free(struct sensor *s)
         return;
     flow_table_free(s->ft);
     starttls_memory_free(s->starttls);
+    certcache_free(s->tls.certs);
+    x509_store_free(s->tls.store);
     reasm_pool_free(&s->pool);
     classifier_free(s->cl);
     decoder_free(&s->dec);
@@ -250,7 +291,9 @@ void sensor_free(struct sensor *s)
 static bool of_interest(const struct sensor *s, const struct flow *f)
 {
     const struct classify *c = &f->cls;
-    if (f->app != NULL || !classify_is_settled(c))
+    if (f->tls != NULL && tls_session_is_over(f->tls))
+        return false; /* the handshake is over: the rest is encrypted */
+    if (f->app != NULL || f->tls != NULL || !classify_is_settled(c))
         return true;
     switch (c->app) {
     case APP_SMTP:
@@ -282,6 +325,7 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     s->st.bytes += wirelen;
     if (decode_packet(&s->dec, link, p, caplen, wirelen, ts, &pk) != DEC_OK)
         return;
+    s->pkt_ts = ts;
     if (ts > s->now)
         s->now = ts;
     flow_expire(s->ft, s->now);
@@ -358,7 +402,13 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
         fprintf(f, " %s=%llu", s->apps[i].name, (unsigned long long)s->apps[i].flows);
     fprintf(f, "\n");
     fprintf(f, "  stream bytes:   %llu reassembled\n", (unsigned long long)st->reasm_bytes);
-    fprintf(f, "  mail sessions:  %llu\n", (unsigned long long)st->mail_sessions);
+    fprintf(f, "  mail sessions:  %llu, TLS sessions: %llu (%llu certificates parsed, %llu "
+               "from the cache)\n",
+            (unsigned long long)st->mail_sessions, (unsigned long long)st->tls_sessions,
+            (unsigned long long)certcache_parsed(s->tls.certs),
+            (unsigned long long)certcache_hits(s->tls.certs));
+    if (s->no_trust_store)
+        fprintf(f, "  trust store:    none could be loaded: certificate trust not judged\n");
     int n = 0;
     for (int a = 0; a < AN_COUNT; a++) {
         if (st->anomalies[a] == 0)

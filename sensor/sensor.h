@@ -18,14 +18,17 @@
 #include "reasm.h"
 #include "session.h"
 #include "stats.h"
+#include "tlssess.h"
 
 struct sensor_opts {
     size_t max_flows;          /* flow table cap */
     uint64_t reasm_max_bytes;  /* global cap on held out-of-order bytes */
     uint64_t hash_seed;        /* per-run seed of the flow hash */
     bool tls_all_ports;        /* analyse TLS on any port, not only mail ports */
+    const char *ca_file;       /* trust anchors (NULL: the system store) */
     bool no_flow_records;      /* do not write event_type "flow" */
     bool no_mail_records;      /* do not write event_type "mail" */
+    bool no_tls_records;       /* do not write event_type "tls" */
 };
 
 #define SENSOR_MAX_APP_NAMES 64
@@ -48,6 +51,9 @@ struct sensor {
     struct flow *cur;              /* flow whose bytes are being delivered */
     struct reasm_consumer cons;    /* delivery callbacks */
     struct starttls_memory *starttls; /* servers seen offering STARTTLS */
+    struct tls_ctx tls;            /* certificate cache and trust store */
+    bool no_trust_store;           /* the system store could not be loaded: trust unknown */
+    pc_time pkt_ts;                /* time of the packet being handled */
     size_t n_apps;                 /* entries used in apps */
     struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
     uint64_t flows_tcp, flows_udp; /* flows by transport */

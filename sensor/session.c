@@ -256,22 +256,9 @@ static void on_event(void *ctx, const struct event *ev)
         if ((unsigned)ev->u.anomaly < EVA_COUNT)
             c->st->mail_anomalies[ev->u.anomaly]++;
         break;
+    default: /* TLS events come from the TLS dissector, not here */
+        break;
     }
-}
-
-/* After the upgrade: is this the start of TLS (a handshake record, or an alert)? */
-static void post_upgrade(struct session *ss, int dir, const uint8_t *p, size_t n)
-{
-    if (ss->post_seen[dir] || n == 0)
-        return;
-    ss->post_seen[dir] = true;
-    bool rec = n >= 2 && p[1] == 0x03;
-    if (dir == 0)
-        ss->tls_client_seen = (rec && p[0] == 0x16) || (n >= 3 && (p[0] & 0x80) && p[2] == 0x01);
-    else if (rec && p[0] == 0x15)
-        ss->tls_alert = true;
-    else
-        ss->tls_server_seen = rec && p[0] == 0x16;
 }
 
 void session_data(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
@@ -284,12 +271,8 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
         if (classify_bytes_are_tls(p, n))
             ss->is_implicit = true;
     }
-    if (ss->is_implicit)
-        return;
-    if (ss->is_upgraded) {
-        post_upgrade(ss, dir, p, n);
-        return;
-    }
+    if (ss->is_implicit || ss->is_upgraded)
+        return; /* TLS: the sensor hands these bytes to the TLS session */
     struct sess_ctx c = {ss, mem, f, st};
     struct emitter em = {on_event, &c};
     enum dir d = dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT;
@@ -316,11 +299,8 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
         memmove(b, b + used, ss->buf_len[dir] - used);
         ss->buf_len[dir] -= used;
     }
-    if (ss->is_upgraded) {
-        /* whatever followed the upgrade in these bytes is TLS */
+    if (ss->is_upgraded) /* whatever followed the upgrade in these bytes is TLS */
         ss->buf_len[0] = ss->buf_len[1] = 0;
-        post_upgrade(ss, dir, p, n);
-    }
 }
 
 void session_gap(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
@@ -353,7 +333,7 @@ const char *session_port_class(uint16_t port)
     }
 }
 
-const char *session_starttls_verdict(const struct session *ss)
+const char *session_starttls_verdict(const struct session *ss, const struct tls_session *ts)
 {
     if (ss->is_implicit)
         return "implicit";
@@ -362,9 +342,8 @@ const char *session_starttls_verdict(const struct session *ss)
             return "failed";
         if (!ss->starttls_ok)
             return "refused";
-        if ((ss->tls_client_seen || ss->tls_server_seen) && !ss->tls_alert)
-            return "upgraded";
-        return "failed";
+        /* accepted: upgraded only if a TLS handshake followed and completed */
+        return ts != NULL && tls_session_succeeded(ts) ? "upgraded" : "failed";
     }
     if (ss->starttls_mangled || ss->stripped_by_history)
         return "stripped";
@@ -379,7 +358,7 @@ static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)
 }
 
 bool session_end(struct session *ss, struct starttls_memory *mem, const struct flow *f,
-                 struct jbuf *j, struct stats *st)
+                 const struct tls_session *ts, struct jbuf *j, struct stats *st)
 {
     static const char *const names[] = {"smtp", "pop3", "imap"};
     static const char *const results[] = {"unknown", "success", "failure"};
@@ -400,7 +379,7 @@ bool session_end(struct session *ss, struct starttls_memory *mem, const struct f
     for (unsigned i = 0; i < ss->n_caps; i++)
         j_strn(j, NULL, (const uint8_t *)ss->caps[i].s, ss->caps[i].n);
     j_arr_end(j);
-    j_str(j, "starttls", session_starttls_verdict(ss));
+    j_str(j, "starttls", session_starttls_verdict(ss, ts));
     if (ss->starttls_reply_seen)
         j_text(j, "starttls_reply", &ss->starttls_reply);
     j_arr(j, "logins");
@@ -438,4 +417,25 @@ bool session_end(struct session *ss, struct starttls_memory *mem, const struct f
     }
     j_end(j);
     return true;
+}
+
+const char *session_server_name(const struct session *ss, char *buf, size_t n)
+{
+    /* RFC 5321 §4.3.1: "220 domain ..."; other greetings carry a name by habit only */
+    struct span g = {(const uint8_t *)ss->greeting.s, ss->greeting.n};
+    struct span w = span_word(&g);
+    size_t dots = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        uint8_t ch = w.p[i];
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                  ch == '-' || ch == '.';
+        if (!ok)
+            return NULL;
+        dots += ch == '.';
+    }
+    if (dots == 0 || w.n == 0 || w.n >= n)
+        return NULL;
+    memcpy(buf, w.p, w.n);
+    buf[w.n] = '\0';
+    return buf;
 }

@@ -14,6 +14,7 @@
 #include "json.h"
 #include "limits.h"
 #include "stats.h"
+#include "tlssess.h"
 
 enum mail_proto { MAIL_SMTP, MAIL_POP3, MAIL_IMAP };
 
@@ -57,10 +58,6 @@ struct session {
     bool stripped_by_history;         /* this server offered it before, not now */
     bool login_disabled;              /* IMAP LOGINDISABLED advertised */
     bool login_disabled_violated;     /* and the client sent LOGIN in clear */
-    bool tls_client_seen;             /* after the upgrade: the client's first bytes were TLS */
-    bool tls_server_seen;             /* after the upgrade: the server answered with TLS */
-    bool tls_alert;                   /* after the upgrade: the server sent an alert first */
-    bool post_seen[2];                /* first bytes after the upgrade looked at, per direction */
     bool client_started;              /* the client's first bytes were looked at */
     uint8_t n_caps;                   /* entries in caps */
     uint8_t n_logins;                 /* entries in logins */
@@ -93,9 +90,13 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
 /* The flow ended: finish the dissector and build the verdict record in j.
  * False when the bytes were not this protocol after all (no record). */
 bool session_end(struct session *ss, struct starttls_memory *mem, const struct flow *f,
-                 struct jbuf *j, struct stats *st);
+                 const struct tls_session *ts, struct jbuf *j, struct stats *st);
 
-const char *session_starttls_verdict(const struct session *ss);
+/* ts: the TLS session that followed an accepted STARTTLS, or NULL */
+const char *session_starttls_verdict(const struct session *ss, const struct tls_session *ts);
+
+/* The host name the server gave in its greeting, if it looks like one (else NULL). */
+const char *session_server_name(const struct session *ss, char *buf, size_t n);
 const char *session_port_class(uint16_t server_port);
 
 #endif

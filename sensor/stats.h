@@ -65,8 +65,9 @@ struct stats {
     uint64_t kernel_drop;            /* live: pcap_stats ps_drop */
     uint64_t iface_drop;             /* live: pcap_stats ps_ifdrop */
     uint64_t anomalies[AN_COUNT];    /* counted hostile/damaged input */
-    uint64_t mail_anomalies[8];      /* dissector anomalies, by enum ev_anomaly */
-    uint64_t mail_sessions;          /* mail session records written */
+    uint64_t mail_anomalies[16];     /* dissector anomalies, by enum ev_anomaly */
+    uint64_t mail_sessions;          /* mail sessions analysed */
+    uint64_t tls_sessions;           /* TLS sessions analysed */
 };
 
 static inline void stats_anomaly(struct stats *st, enum anomaly a)

@@ -141,9 +141,13 @@ def test_every_record_is_one_json_object_per_line():
         elif r["event_type"] == "mail":
             for k in ("port_class", "capabilities", "starttls", "logins", "cleartext_messages"):
                 assert k in r["mail"], "missing mail.%s" % k
+        elif r["event_type"] == "tls":
+            for k in ("version", "sni", "from_proto", "client_max_version", "cipher",
+                      "cipher_weaknesses", "alert", "handshake_complete", "ja3", "ja3s", "certs"):
+                assert k in r["tls"], "missing tls.%s" % k
         else:
             raise AssertionError("unknown event_type in " + l)
-    assert kinds == {"flow", "mail"}, kinds
+    assert kinds == {"flow", "mail", "tls"}, kinds
 
 
 def test_flow_packets_and_bytes_match_tshark():

@@ -43,6 +43,18 @@ static const uint8_t hrr_random[32] = {
     0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
     0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C};
 
+/* Order of versions: SSL 3.0 < TLS 1.0 < 1.1 < 1.2 < 1.3 drafts (0x7fXX) < 1.3. */
+static unsigned version_rank(uint16_t v)
+{
+    if ((v & 0xff00) == 0x7f00)
+        return 0x0303 * 256 + (v & 0xff);
+    if (v == 0x0304)
+        return 0x0304 * 256;
+    if (v >= 0x0300 && v < 0x0304)
+        return (unsigned)v * 256;
+    return 0;
+}
+
 static bool is_grease(uint16_t v)
 {
     return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); /* RFC 8701 §2 */
@@ -103,8 +115,17 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
     struct cursor suites = cur_sub(&c, cur_be16(&c));
     struct cursor comp = cur_sub(&c, cur_u8(&c));
     (void)comp;
-    if (c.bad || suites.bad) { /* [TLS-HS-LEN] */
+    if (c.bad || suites.bad) { /* [TLS-HS-LEN] report the version, which was readable */
         tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+        struct sbuf e = {t->ja3, sizeof t->ja3, 0, true};
+        sb_num(&e, ch->legacy_version);
+        sb_field(&e);
+        sb_field(&e);
+        sb_field(&e);
+        sb_field(&e);
+        ch->ja3 = sb_span(&e);
+        t->seen_client_hello = true;
+        emit(em, &ev);
         return;
     }
     ch->ciphers.p = suites.p;
@@ -124,16 +145,16 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
     struct cursor groups = cur_make(NULL, 0), formats = cur_make(NULL, 0);
     if (c.left >= 2) {
         struct cursor exts = cur_sub(&c, cur_be16(&c));
-        if (exts.bad) { /* [TLS-EXT-LEN] */
+        if (exts.bad) { /* [TLS-EXT-LEN] the extensions are dropped, the rest is reported */
             tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
-            return;
+            exts.left = 0;
         }
         while (exts.left >= 4) {
             uint16_t type = cur_be16(&exts);
             struct cursor e = cur_sub(&exts, cur_be16(&exts));
             if (exts.bad || e.bad) {
                 tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
-                return;
+                break;
             }
             if (!is_grease(type))
                 sb_num(&b, type);
@@ -182,7 +203,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
                 uint16_t max = 0;
                 while (v.left >= 2) {
                     uint16_t x = cur_be16(&v);
-                    if (!is_grease(x) && x > max && x <= 0x0304)
+                    if (!is_grease(x) && version_rank(x) > version_rank(max))
                         max = x;
                 }
                 if (max)

@@ -120,8 +120,12 @@ static void on_tls_event(void *arg, const struct event *ev)
     }
     case EV_TLS_SERVER_HELLO: {
         const struct ev_tls_sh *sh = &ev->u.tls_sh;
-        if (sh->is_hrr) {
+        if (sh->is_hrr) { /* RFC 8446 §4.1.4: it already selects version and suite */
             ts->hrr = true;
+            if (!ts->seen_sh) {
+                ts->version = sh->version;
+                ts->cipher = sh->cipher;
+            }
             break;
         }
         ts->seen_sh = true;
@@ -361,7 +365,8 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
         j_str(j, "sni", ts->sni);
     else
         j_null(j, "sni");
-    if (ts->seen_sh)
+    bool has_sh = ts->seen_sh || ts->hrr; /* a HelloRetryRequest names both too */
+    if (has_sh)
         j_str(j, "version", tls_version_name(ts->version, vb, sizeof vb));
     else
         j_null(j, "version");
@@ -388,7 +393,7 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
         j_bool(j, "client_sslv2_hello", ts->is_sslv2_hello);
     }
     uint16_t weak = 0;
-    if (ts->seen_sh) {
+    if (has_sh) {
         const char *name = NULL;
         char hx[16];
         if (ts->is_sslv2) {
@@ -435,6 +440,7 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
     } else {
         j_null(j, "alert");
     }
+    j_bool(j, "hello_retry", ts->hrr);
     j_bool(j, "handshake_complete", tls_session_succeeded(ts));
     bool tls13 = ts->version == 0x0304 || (ts->version & 0xff00) == 0x7f00;
     j_bool(j, "certs_encrypted", tls13);

@@ -31,20 +31,25 @@ static void puts_(struct jbuf *j, const char *s)
 
 static void key(struct jbuf *j, const char *k)
 {
-    char tmp[72];
-    size_t n = 0;
     j->mark = j->len;
-    if (j->need_comma)
-        tmp[n++] = ',';
-    j->need_comma = true;
-    if (k != NULL) {
-        tmp[n++] = '"';
-        for (; *k != '\0' && n < sizeof tmp - 3; k++)
-            tmp[n++] = *k;
-        tmp[n++] = '"';
-        tmp[n++] = ':';
+    size_t kn = k != NULL ? strlen(k) : 0;
+    size_t need = (j->need_comma ? 1 : 0) + (k != NULL ? kn + 3 : 0);
+    if (j->is_full || j->len + need + sizeof j->closers + 4 > sizeof j->buf) {
+        j->is_full = true; /* [JSON-OVERFLOW] the member is left out */
+        return;
     }
-    put(j, tmp, n);
+    char *o = j->buf + j->len; /* written directly: this runs for every field */
+    if (j->need_comma)
+        *o++ = ',';
+    if (k != NULL) {
+        *o++ = '"';
+        memcpy(o, k, kn);
+        o += kn;
+        *o++ = '"';
+        *o++ = ':';
+    }
+    j->len = (size_t)(o - j->buf);
+    j->need_comma = true;
 }
 
 void j_begin(struct jbuf *j)

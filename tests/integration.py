@@ -530,6 +530,55 @@ def test_corpus_tls_matches_labels():
     assert not bad, "\n".join(bad)
 
 
+def test_project_tls_verdicts():
+    """Each project TLS capture's sessions match its .tls.json (what the script configured)."""
+    files = sorted(glob.glob(os.path.join(PCAPS, "*.tls.json")))
+    assert len(files) >= 4, "pcaps/ has %d TLS verdict files" % len(files)
+    bad = []
+    for vf in files:
+        stem = vf[: -len(".tls.json")]
+        cap = stem + ".pcap" if os.path.exists(stem + ".pcap") else stem + ".pcapng"
+        with open(vf) as fh:
+            want = json.load(fh)
+        _, out, _ = run(["-q", "--tls-all-ports", "-r", cap])
+        recs = records(out)
+        start = {r["flow_id"]: r["flow"]["start"] for r in recs if r["event_type"] == "flow"}
+        got = sorted((r for r in recs if r["event_type"] == "tls"),
+                     key=lambda r: start.get(r["flow_id"], ""))
+        name = os.path.basename(cap)
+        if len(got) != len(want):
+            bad.append("%s: %d tls records, verdict file has %d" % (name, len(got), len(want)))
+            continue
+        for w, r in zip(want, got):
+            t = r["tls"]
+            srv = "%s:%d" % (r["dest_ip"], r["dest_port"])
+            checks = [("server", srv, w["server"]), ("from_proto", t["from_proto"], w["from_proto"]),
+                      ("version", t["version"], w["version"]),
+                      ("client_max_version", t.get("client_max_version"), w["client_max_version"]),
+                      ("cipher", t["cipher"], w["cipher"]), ("sni", t["sni"], w["sni"]),
+                      ("handshake_complete", t["handshake_complete"], w["handshake_complete"])]
+            wa = w.get("alert")
+            ga = t.get("alert")
+            checks.append(("alert", None if ga is None or ga.get("encrypted") else
+                           {"level": ga["level"], "description": ga["description"]},
+                           None if wa is None else {"level": wa["level"], "description": wa["description"]}))
+            if w["certs"] is None:
+                checks.append(("certs", t["certs"], None))
+            else:
+                gc = t["certs"] or []
+                checks.append(("number of certs", len(gc), len(w["certs"])))
+                for i, (wc, c) in enumerate(zip(w["certs"], gc)):
+                    for k in ("subject", "issuer", "expired", "not_yet_valid", "self_signed",
+                              "weak_key", "key_type", "key_bits", "weak_signature",
+                              "name_mismatch", "validity_too_long", "trusted"):
+                        if k in wc and (i == 0 or k != "name_mismatch"):
+                            checks.append(("certs[%d].%s" % (i, k), c.get(k), wc[k]))
+            for what, a, b in checks:
+                if a != b:
+                    bad.append("%s %s: %s is %r, verdict file says %r" % (name, srv, what, a, b))
+    assert not bad, "\n".join(bad)
+
+
 def test_tls_not_analysed_off_mail_ports_by_default():
     """Without --tls-all-ports only TLS on mail ports (and after STARTTLS) is analysed."""
     cap = os.path.join(CORPUS, "zeek", "tls1.2.pcap")
@@ -783,7 +832,7 @@ def test_hostile_corpus_is_survived():
             p = os.path.join(d, "fuzzed.pcap")
             with open(p, "wb") as fh:
                 fh.write(bytes(data))
-            st, out, err = run(["-q", "-r", p])
+            st, out, err = run(["-q", "--tls-all-ports", "-r", p])
             assert st in (0, 1), (src, st, err)
             for l in out.splitlines():
                 json.loads(l)

@@ -74,6 +74,9 @@ struct ev_tls_ch {
     struct span sni;         /* server_name (host_name), may be empty */
     struct span alpn;        /* first ALPN protocol, may be empty */
     struct span ja3;         /* JA3 string (fingerprint input), without GREASE */
+    struct span compression; /* compression methods offered, 1 byte each */
+    struct span groups;      /* supported_groups (RFC 8422 §5.1.1), 2 bytes each */
+    struct span sig_algs;    /* signature_algorithms (RFC 8446 §4.2.3), 2 bytes each */
 };
 
 struct ev_tls_sh {

@@ -30,6 +30,7 @@ enum {
     EXT_SERVER_NAME = 0,
     EXT_SUPPORTED_GROUPS = 10,
     EXT_EC_POINT_FORMATS = 11,
+    EXT_SIGNATURE_ALGORITHMS = 13,
     EXT_HEARTBEAT = 15,
     EXT_ALPN = 16,
     EXT_ENCRYPT_THEN_MAC = 22,
@@ -114,7 +115,10 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
     cur_skip(&c, cur_u8(&c));               /* legacy_session_id */
     struct cursor suites = cur_sub(&c, cur_be16(&c));
     struct cursor comp = cur_sub(&c, cur_u8(&c));
-    (void)comp;
+    if (!comp.bad) {
+        ch->compression.p = comp.p;
+        ch->compression.n = comp.left;
+    }
     if (c.bad || suites.bad) { /* [TLS-HS-LEN] report the version, which was readable */
         tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
         struct sbuf e = {t->ja3, sizeof t->ja3, 0, true};
@@ -173,7 +177,19 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             }
             case EXT_SUPPORTED_GROUPS:
                 groups = cur_sub(&e, cur_be16(&e));
+                if (!groups.bad) {
+                    ch->groups.p = groups.p;
+                    ch->groups.n = groups.left & ~(size_t)1;
+                }
                 break;
+            case EXT_SIGNATURE_ALGORITHMS: {
+                struct cursor sa = cur_sub(&e, cur_be16(&e));
+                if (!sa.bad) {
+                    ch->sig_algs.p = sa.p;
+                    ch->sig_algs.n = sa.left & ~(size_t)1;
+                }
+                break;
+            }
             case EXT_EC_POINT_FORMATS:
                 formats = cur_sub(&e, cur_u8(&e));
                 break;

@@ -112,6 +112,13 @@ static void on_tls_event(void *arg, const struct event *ev)
         ts->has_reneg = ch->has_reneg_info;
         ts->has_etm = ch->has_etm;
         ts->has_ems = ch->has_ems;
+        for (size_t i = 0; i + 1 < ch->groups.n && ts->n_groups < 32; i += 2)
+            ts->groups[ts->n_groups++] = (uint16_t)(ch->groups.p[i] << 8 | ch->groups.p[i + 1]);
+        for (size_t i = 0; i + 1 < ch->sig_algs.n && ts->n_sig_algs < 32; i += 2)
+            ts->sig_algs[ts->n_sig_algs++] =
+                (uint16_t)(ch->sig_algs.p[i] << 8 | ch->sig_algs.p[i + 1]);
+        for (size_t i = 0; i < ch->compression.n && ts->n_comp < 8; i++)
+            ts->comp[ts->n_comp++] = ch->compression.p[i];
         copy_text(ts->sni, sizeof ts->sni, ch->sni);
         copy_text(ts->alpn, sizeof ts->alpn, ch->alpn);
         ts->ja3 = dup_span(ch->ja3);
@@ -391,6 +398,26 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
         j_str(j, "client_version", tls_version_name(ts->client_version, vb, sizeof vb));
         j_str(j, "client_max_version", tls_version_name(ts->client_max, vb, sizeof vb));
         j_bool(j, "client_sslv2_hello", ts->is_sslv2_hello);
+        j_obj(j, "client_hello"); /* what the client offered beyond the suites */
+        if (ts->alpn[0])
+            j_str(j, "alpn", ts->alpn);
+        j_arr(j, "compression_methods");
+        for (unsigned i = 0; i < ts->n_comp; i++)
+            j_u64(j, NULL, ts->comp[i]);
+        j_arr_end(j);
+        j_arr(j, "supported_groups");
+        for (unsigned i = 0; i < ts->n_groups; i++)
+            j_u64(j, NULL, ts->groups[i]);
+        j_arr_end(j);
+        j_arr(j, "signature_algorithms");
+        for (unsigned i = 0; i < ts->n_sig_algs; i++)
+            j_u64(j, NULL, ts->sig_algs[i]);
+        j_arr_end(j);
+        j_bool(j, "heartbeat", ts->has_heartbeat);
+        j_bool(j, "renegotiation_info", ts->has_reneg);
+        j_bool(j, "encrypt_then_mac", ts->has_etm);
+        j_bool(j, "extended_master_secret", ts->has_ems);
+        j_obj_end(j);
     }
     uint16_t weak = 0;
     if (has_sh) {

@@ -52,6 +52,10 @@ struct tls_session {
     uint8_t alert_dir;            /* who sent it (0 client, 1 server) */
     bool fatal_alert;             /* a fatal alert in clear */
     uint32_t anomalies;           /* dissector anomalies */
+    uint8_t n_groups, n_sig_algs, n_comp; /* entries in the lists below */
+    uint16_t groups[32];          /* supported_groups offered (first 32, GREASE included) */
+    uint16_t sig_algs[32];        /* signature_algorithms offered (first 32) */
+    uint8_t comp[8];              /* compression methods offered */
     char sni[256];                /* server_name */
     char alpn[64];                /* first ALPN protocol */
     char ja3_hash[33];            /* MD5 of ja3 */

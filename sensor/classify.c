@@ -169,9 +169,10 @@ void classify_packet(struct classifier *cl, struct classify *c, const struct pkt
     c->ndpi_pkts++;
     bool known = pr.master_protocol != NDPI_PROTOCOL_UNKNOWN ||
                  pr.app_protocol != NDPI_PROTOCOL_UNKNOWN;
-    /* 4.2's ndpi_extra_dissection_possible() answers too early for mail over
-     * TLS: it has finished with a flow when it stops asking for packets. */
-    if (known && f->extra_packets_func == NULL) {
+    /* Once nDPI names the protocol, postcard's own dissectors take over: its
+     * extra dissection (certificates, sub-protocols from the SNI) would only
+     * repeat that work, so it is not waited for. */
+    if (known) {
         ndpi_done(cl, c, pr);
     } else if (c->ndpi_pkts >= CLASSIFY_MAX_PKTS) {
         uint8_t guessed = 0;

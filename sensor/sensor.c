@@ -295,6 +295,8 @@ static bool of_interest(const struct sensor *s, const struct flow *f)
         return false; /* the handshake is over: the rest is encrypted */
     if (f->app != NULL || f->tls != NULL || !classify_is_settled(c))
         return true;
+    if (f->proxy != PROXY_NONE && !f->is_app_decided)
+        return true; /* an HTTP CONNECT tunnel: what it carries is not known yet */
     switch (c->app) {
     case APP_SMTP:
     case APP_POP3:

@@ -132,6 +132,10 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
         emit(em, &ev);
         return;
     }
+    if (suites.left % 2 != 0) { /* [TLS-HS-LEN] RFC 8446 §4.1.2: 2 bytes per suite */
+        tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+        suites.left -= 1;
+    }
     ch->ciphers.p = suites.p;
     ch->ciphers.n = suites.left;
     ch->n_ciphers = (uint16_t)(suites.left / 2);
@@ -162,12 +166,15 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             }
             if (!is_grease(type))
                 sb_num(&b, type);
+            bool inner_bad = false; /* [TLS-EXT-LEN] a length inside the extension lies */
             switch (type) {
             case EXT_SERVER_NAME: { /* RFC 6066 §3 */
                 struct cursor list = cur_sub(&e, cur_be16(&e));
+                inner_bad = list.bad;
                 while (list.left >= 3) {
                     uint8_t nt = cur_u8(&list);
                     struct cursor name = cur_sub(&list, cur_be16(&list));
+                    inner_bad |= name.bad;
                     if (nt == 0 && !name.bad && ch->sni.n == 0) {
                         ch->sni.p = name.p;
                         ch->sni.n = name.left;
@@ -177,6 +184,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             }
             case EXT_SUPPORTED_GROUPS:
                 groups = cur_sub(&e, cur_be16(&e));
+                inner_bad = groups.bad;
                 if (!groups.bad) {
                     ch->groups.p = groups.p;
                     ch->groups.n = groups.left & ~(size_t)1;
@@ -184,6 +192,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
                 break;
             case EXT_SIGNATURE_ALGORITHMS: {
                 struct cursor sa = cur_sub(&e, cur_be16(&e));
+                inner_bad = sa.bad;
                 if (!sa.bad) {
                     ch->sig_algs.p = sa.p;
                     ch->sig_algs.n = sa.left & ~(size_t)1;
@@ -192,6 +201,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             }
             case EXT_EC_POINT_FORMATS:
                 formats = cur_sub(&e, cur_u8(&e));
+                inner_bad = formats.bad;
                 break;
             case EXT_HEARTBEAT:
                 ch->has_heartbeat = true;
@@ -199,6 +209,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             case EXT_ALPN: { /* RFC 7301 §3.1 */
                 struct cursor list = cur_sub(&e, cur_be16(&e));
                 struct cursor proto = cur_sub(&list, cur_u8(&list));
+                inner_bad = list.bad || proto.bad;
                 if (!proto.bad) {
                     ch->alpn.p = proto.p;
                     ch->alpn.n = proto.left;
@@ -216,6 +227,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
                 break;
             case EXT_SUPPORTED_VERSIONS: { /* RFC 8446 §4.2.1 */
                 struct cursor v = cur_sub(&e, cur_u8(&e));
+                inner_bad = v.bad;
                 uint16_t max = 0;
                 while (v.left >= 2) {
                     uint16_t x = cur_be16(&v);
@@ -229,17 +241,19 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
             default:
                 break;
             }
+            if (inner_bad)
+                tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
         }
     }
     sb_field(&b);
-    if (groups.p != NULL)
+    if (groups.p != NULL && !groups.bad)
         while (groups.left >= 2) {
             uint16_t g = cur_be16(&groups);
             if (!is_grease(g))
                 sb_num(&b, g);
         }
     sb_field(&b);
-    if (formats.p != NULL)
+    if (formats.p != NULL && !formats.bad)
         while (formats.left >= 1)
             sb_num(&b, cur_u8(&formats));
     ch->ja3 = sb_span(&b);
@@ -272,12 +286,16 @@ static void server_hello(struct tls *t, const uint8_t *body, uint32_t len,
     sb_field(&b);
     if (c.left >= 2) {
         struct cursor exts = cur_sub(&c, cur_be16(&c));
+        if (exts.bad) { /* [TLS-EXT-LEN] extensions dropped, the hello still reported */
+            tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+            exts.left = 0;
+        }
         while (exts.left >= 4) {
             uint16_t type = cur_be16(&exts);
             struct cursor e = cur_sub(&exts, cur_be16(&exts));
             if (exts.bad || e.bad) { /* [TLS-EXT-LEN] */
                 tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
-                return;
+                break;
             }
             sb_num(&b, type);
             if (type == EXT_SUPPORTED_VERSIONS && e.left >= 2)
@@ -285,6 +303,8 @@ static void server_hello(struct tls *t, const uint8_t *body, uint32_t len,
         }
     }
     sh->ja3s = sb_span(&b);
+    if (sh->is_hrr)
+        t->seen_hrr = true;
     if (!sh->is_hrr) {
         t->seen_server_hello = true;
         t->version = sh->version;
@@ -329,6 +349,8 @@ static void server_key_exchange(struct tls *t, const uint8_t *body, uint32_t len
         return;
     struct cursor c = cur_make(body, len);
     struct event ev = {.type = EV_TLS_KEX, .dir = DIR_TO_CLIENT};
+    if (strstr(cs->name, "_PSK_") != NULL)
+        cur_skip(&c, cur_be16(&c)); /* RFC 5489 §2, RFC 4279 §3: psk_identity_hint first */
     if (strstr(cs->name, "_ECDHE_") != NULL || strstr(cs->name, "_ECDH_anon_") != NULL) {
         uint8_t curve_type = cur_u8(&c); /* RFC 8422 §5.4: 3 = named_curve */
         uint16_t group = cur_be16(&c);
@@ -341,10 +363,13 @@ static void server_key_exchange(struct tls *t, const uint8_t *body, uint32_t len
             return;
         while (p.left > 0 && cur_peek(&p, 0) == 0) /* leading zero bytes */
             cur_skip(&p, 1);
-        uint8_t top = cur_peek(&p, 0);
-        unsigned bits = (unsigned)p.left * 8;
-        for (uint8_t m = 0x80; m && !(top & m); m >>= 1)
-            bits--;
+        unsigned bits = 0; /* a zero or empty prime has no bits at all */
+        if (p.left > 0) {
+            uint8_t top = cur_peek(&p, 0);
+            bits = (unsigned)p.left * 8;
+            for (uint8_t m = 0x80; m && !(top & m); m >>= 1)
+                bits--;
+        }
         ev.u.kex.dh_bits = (uint16_t)(bits > 65535 ? 65535 : bits);
     } else {
         return;
@@ -400,6 +425,8 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
                 t->ciphers[n++] = (uint8_t)(id >> 8);
                 t->ciphers[n++] = (uint8_t)id;
             }
+            if (kind == 0x0000ff)
+                ch->has_reneg_info = true; /* RFC 5746 §3.3 SCSV */
             if ((kind >> 16) == 0 && !is_grease((uint16_t)kind))
                 sb_num(&b, (uint16_t)kind);
         }
@@ -453,4 +480,5 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
         return;
     }
     tls_anomaly(em, d, EVA_TLS_NOT_TLS);
+    t->dir[d].is_dead = true; /* not a hello we know: this direction is given up */
 }

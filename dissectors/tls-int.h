@@ -48,6 +48,7 @@ struct tls {
     bool seen_client_hello;    /* a ClientHello was parsed */
     bool seen_server_hello;    /* a ServerHello (not HRR) was parsed */
     bool is_tls13;             /* TLS 1.3 was negotiated */
+    bool seen_hrr;             /* a HelloRetryRequest was seen (TLS 1.3 follows) */
     bool done_sent;            /* EV_TLS_DONE was emitted */
     bool failed;               /* a fatal alert ended it */
     uint8_t n_certs;           /* certificates emitted */

@@ -151,7 +151,10 @@ static void record_end(struct tls *t, enum dir d, const struct emitter *em)
         s->is_v2 = false;
     } else if (s->rec_type == TLS_CT_CCS) {
         s->seen_ccs = true;
-        if (!t->is_tls13) /* RFC 8446 §5: in TLS 1.3 CCS is a compatibility no-op */
+        /* RFC 8446 §5 and §D.4: in TLS 1.3, and around a HelloRetryRequest
+         * (after which a second ClientHello comes in clear), CCS is a
+         * compatibility no-op */
+        if (!t->is_tls13 && !t->seen_hrr)
             s->is_encrypted = true;
     } else if (s->rec_type == TLS_CT_ALERT && s->is_encrypted) {
         struct event ev = {.type = EV_TLS_ALERT, .dir = d, .u.alert.is_encrypted = true};

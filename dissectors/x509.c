@@ -165,7 +165,9 @@ void x509_cert_info(const struct x509_cert *c, struct x509_info *o)
     if (OBJ_find_sigid_algs(sig_nid, &md_nid, &pk_nid) == 1)
         o->sig_weak = md_nid == NID_md5 || md_nid == NID_sha1 || md_nid == NID_md4 ||
                       md_nid == NID_md2 || md_nid == NID_md5_sha1;
-    o->self_issued = X509_check_issued(x, x) == X509_V_OK;
+    /* issuer equals subject (X509_check_issued would also demand keyCertSign,
+     * which a self-signed server certificate often lacks) */
+    o->self_issued = X509_NAME_cmp(X509_get_subject_name(x), X509_get_issuer_name(x)) == 0;
     o->self_signed = o->self_issued && pk != NULL && X509_verify(x, pk) == 1;
     o->is_ca = X509_check_ca(x) > 0;
     GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);

@@ -14,15 +14,26 @@ Used only by make-pcaps.sh, inside the network namespaces it creates.
     mail-sessions.py finalize PCAP JSONL OUT.json
                                             check the verdicts against the capture
                                             (tshark), fill client_port_hint, write
+    mail-sessions.py tls-note KEY=VALUE...  expected TLS verdict of one TLS session
+                                            (what the script configured), see tls_note
+    mail-sessions.py finalize-tls PCAP JSONL OUT.json
+                                            check the TLS verdicts against the capture
+                                            (tshark, openssl x509/verify), write
 
 Every client session appends one JSON object, its verdict, to the file named by
 $PC_VERDICTS.  A verdict is built from what the client did and from the
 replies it really got from the server; "finalize" then checks it against the
 bytes in the capture.  The format is described in pcaps/README.md
 ("Verdict files").
+
+TLS sessions of the tls-*.pcap captures also get a TLS verdict: the script
+(or a python client here) appends the expected one to $PC_TLS ("tls-note"),
+and "finalize-tls" compares it with what tshark and openssl read from the
+capture ("TLS verdict files" in pcaps/README.md).
 """
 import base64
 import binascii
+import calendar
 import imaplib
 import json
 import os
@@ -33,7 +44,9 @@ import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 
 DOMAIN = "postcard.test"
 HELO = "client." + DOMAIN
@@ -248,6 +261,7 @@ def imap_basic(host, user, pw, mode):
     if mode == "ssl":
         m = imaplib.IMAP4_SSL(host, 993, ssl_context=tls_ctx(), timeout=10)
         v = Verdict("imap", host, 993, implicit=True)
+        tls_note_sock(m.sock, host, 993, None)
     else:
         m = imaplib.IMAP4(host, 143, timeout=10)
         v = Verdict("imap", host, 143)
@@ -256,6 +270,7 @@ def imap_basic(host, user, pw, mode):
         if mode == "starttls":
             typ, _ = m.starttls(ssl_context=tls_ctx())
             v.starttls(typ, typ == "OK", True)
+            tls_note_sock(m.sock, host, 143, "imap")
     m.login(user, pw)
     v.login("LOGIN", "LOGIN", user, True)
     typ, data = m.select("INBOX")
@@ -437,6 +452,7 @@ def pop3_stls(host):
     v.offered = "STLS" in p.capa()
     resp = p.stls(context=tls_ctx())
     v.starttls(resp.split()[0].decode(), resp.startswith(b"+OK"), True)
+    tls_note_sock(p.sock, host, 110, "pop3")
     p.user("carol")
     p.pass_(PASS["carol"])
     v.login("USER", "USER", "carol", True)
@@ -658,7 +674,7 @@ def note(proto, host, port, state, reply=None):
 # ------------------------------------------------------------------- check --
 def tcp_sessions(pcap):
     """TCP sessions of a capture (in order of their SYN) with their payload
-    segments in capture order: [(client, server, [(dir, bytes)])]."""
+    segments in capture order: [(client, server, [(dir, bytes)], tcp.stream)]."""
     fields = ["tcp.stream", "ip.src", "ipv6.src", "tcp.srcport", "ip.dst", "ipv6.dst",
               "tcp.dstport", "tcp.flags.syn", "tcp.flags.ack", "tcp.seq_raw", "tcp.payload"]
     cmd = ["tshark", "-r", pcap, "-n", "-Y", "tcp", "-T", "fields", "-E", "occurrence=l"]
@@ -682,15 +698,16 @@ def tcp_sessions(pcap):
             continue             # retransmission
         st[s]["seen"].add((d, seq))
         st[s]["segs"].append((d, binascii.unhexlify(pl.replace(":", ""))))
-    return [(st[s]["client"], st[s]["server"], st[s]["segs"]) for s in order]
+    return [(st[s]["client"], st[s]["server"], st[s]["segs"], s) for s in order]
 
 
 def is_tls(b):
     return len(b) >= 3 and b[0] in (0x14, 0x15, 0x16, 0x17) and b[1] == 3
 
 
-def wire_facts(proto, segs):
-    """What the capture shows for one session, the way the README defines it."""
+def wire_facts(proto, segs, tls_complete=False):
+    """What the capture shows for one session, the way the README defines it.
+    tls_complete: tshark saw a complete TLS handshake in this session."""
     clear = []
     for d, b in segs:
         if is_tls(b):
@@ -719,7 +736,9 @@ def wire_facts(proto, segs):
                 w = nxt[1].decode("latin-1").split()
                 f["reply"] = w[1].upper() if proto == "imap" else w[0]
             after = next((x for x in segs[i + 1:] if x[0] == "c"), None)
-            f["handshake"] = bool(after and after[1][:1] == b"\x16" and
+            # upgraded: a ClientHello, a TLS answer, and the handshake completed
+            # (a handshake that ends in an alert is "failed")
+            f["handshake"] = bool(after and after[1][:1] == b"\x16" and tls_complete and
                                   any(x[0] == "s" and x[1][:1] == b"\x16" for x in segs[i + 1:]))
             break
     mechs = []
@@ -750,17 +769,19 @@ def finalize(pcap, jsonl, out):
     verdicts = []
     if os.path.exists(jsonl):
         verdicts = [json.loads(x) for x in open(jsonl) if x.strip()]
-    sess = [x for x in tcp_sessions(pcap) if x[1][1] in MAIL_PORTS]
+    every = tcp_sessions(pcap)
+    tls = tls_wire(pcap, every)
+    sess = [x for x in every if x[1][1] in MAIL_PORTS]
     errs = []
     if len(sess) != len(verdicts):
         errs.append("%d mail sessions in the capture, %d verdicts" % (len(sess), len(verdicts)))
     offered_before = set()
-    for n, (v, (cli, srv, segs)) in enumerate(zip(verdicts, sess)):
+    for n, (v, (cli, srv, segs, stream)) in enumerate(zip(verdicts, sess)):
         e = lambda msg: errs.append("session %d (%s, client port %d): %s" % (n, v["server"], cli[1], msg))
         if endpoint(*srv) != v["server"]:
             e("server %s in the capture" % endpoint(*srv))
         v["client_port_hint"] = cli[1]
-        f = wire_facts(v["proto"], segs)
+        f = wire_facts(v["proto"], segs, tls_facts(tls.get(stream))["handshake_complete"])
         st = v["starttls"]
         if f["implicit"] != (st == "implicit"):
             e("implicit TLS on the wire: %s" % f["implicit"])
@@ -797,6 +818,405 @@ def finalize(pcap, jsonl, out):
         fh.write("[\n" + ",\n".join("  " + json.dumps(v) for v in verdicts) + ("\n" if verdicts else "") + "]\n")
 
 
+# -------------------------------------------------------------- TLS verdicts --
+TLS_VERSION = {0x0300: "SSLv3", 0x0301: "TLSv1.0", 0x0302: "TLSv1.1", 0x0303: "TLSv1.2",
+               0x0304: "TLSv1.3"}
+RANK = {v: i for i, v in enumerate(["SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"])}
+PROTO_BY_PORT = {25: "smtp", 465: "smtp", 587: "smtp", 2525: "smtp", 110: "pop3", 995: "pop3",
+                 143: "imap", 993: "imap"}
+SYSTEM_STORE = "/etc/ssl/certs/ca-certificates.crt"
+WEAK_HASHES = {"md2", "md4", "md5", "sha1"}
+MAX_VALIDITY_DAYS = 398          # CA/Browser Forum limit for server certificates
+TLS_KEYS = ["server", "client_port_hint", "from_proto", "version", "client_max_version",
+            "cipher", "sni", "alert", "handshake_complete", "certs"]
+CERT_KEYS = ["subject", "issuer", "expired", "not_yet_valid", "self_signed", "weak_key",
+             "key_type", "key_bits", "weak_signature", "sig_hash", "name_mismatch",
+             "validity_too_long", "trusted"]
+
+
+def version_name(v):
+    """0x0303, "TLSv1.2", "TLSv1", "TLS1.2", "TLSv1_2" -> "TLSv1.2"; None for none."""
+    if v in (None, "", "-", "(NONE)"):
+        return None
+    if isinstance(v, int):
+        return TLS_VERSION.get(v, "0x%04x" % v)
+    m = re.match(r"^TLSv?1(?:[._](\d))?$", v)
+    if m:
+        return "TLSv1.%s" % (m.group(1) or "0")
+    if v == "SSLv3":
+        return v
+    raise ValueError("unknown TLS version %r" % v)
+
+
+_IANA = {}
+
+
+def iana(name):
+    """IANA name of a cipher suite given by its OpenSSL or IANA name."""
+    if name in (None, "", "-", "(NONE)"):
+        return None
+    if name.startswith("TLS_"):
+        return name
+    if not _IANA:
+        out = subprocess.run(["openssl", "ciphers", "-stdname", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"],
+                             capture_output=True, text=True, check=True).stdout
+        for ln in out.splitlines():
+            w = ln.split()
+            if len(w) >= 3 and w[1] == "-":
+                _IANA[w[2]] = w[0]
+    return _IANA[name]
+
+
+def name_matches(host, names):
+    host = host.lower().rstrip(".")
+    for n in (x.lower().rstrip(".") for x in names):
+        if n == host or (n.startswith("*.") and host.split(".", 1)[-1] == n[2:] and "." in host):
+            return True
+    return False
+
+
+def cert_verdict(c, when, sni, first):
+    """One entry of "certs".  c: the facts of one certificate (subject, issuer,
+    key_type, key_bits, sig_hash, not_before, not_after, names, self_signed,
+    trusted); when: the time to judge validity at; first: the server's own
+    certificate (the names and the validity period are only judged for it)."""
+    bits, kt = c["key_bits"], c["key_type"]
+    return {
+        "subject": c["subject"], "issuer": c["issuer"],
+        "expired": when > c["not_after"],
+        "not_yet_valid": when < c["not_before"],
+        "self_signed": c["self_signed"],
+        "weak_key": bits < 2048 if kt in ("RSA", "DSA") else bits < 224 if kt == "EC" else False,
+        "key_type": kt, "key_bits": bits,
+        "weak_signature": c["sig_hash"] in WEAK_HASHES,
+        "sig_hash": c["sig_hash"],
+        # the server's own certificate only; null when there is no SNI to compare
+        "name_mismatch": (not name_matches(sni, c["names"]) if sni else None) if first else False,
+        "validity_too_long": bool(first and c["not_after"] - c["not_before"] > MAX_VALIDITY_DAYS * 86400),
+        "trusted": c["trusted"],
+    }
+
+
+def profile_facts(name):
+    """Facts of a certificate as make-pcaps.sh configured it ($PC_PKI/NAME.json,
+    written when it signed it).  None of them is trusted: the private CA is not
+    in the system store, and nothing here puts it there."""
+    with open(os.path.join(os.environ["PC_PKI"], name + ".json")) as fh:
+        p = json.load(fh)
+    p["names"] = p["san"] or [p["subject"].split("CN=", 1)[1].split(",")[0]]
+    p["trusted"] = False
+    return p
+
+
+def emit_tls(server, proto, version, cmax, cipher, sni, alert, complete, certs):
+    """Append an expected TLS verdict to $PC_TLS.  certs: names of the
+    certificates the server was set up to send, in order ("-": none)."""
+    names = [] if certs in (None, "", "-") else certs.split(",")
+    when = time.time()
+    d = {"server": server, "client_port_hint": None, "from_proto": proto, "version": version,
+         "client_max_version": cmax, "cipher": iana(cipher), "sni": sni, "alert": alert,
+         "handshake_complete": complete,
+         "certs": None if version == "TLSv1.3" else
+         [] if version is None else
+         [cert_verdict(profile_facts(n), when, sni, i == 0) for i, n in enumerate(names)]}
+    path = os.environ.get("PC_TLS")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(d) + "\n")
+    return d
+
+
+def tls_note_sock(sock, host, port, proto):
+    """TLS verdict of a python client session (ssl module, default context:
+    up to TLS 1.3, no SNI for an IP address).  The server's certificates are
+    the ones make-pcaps.sh says it set up ($PC_TLS_CERTS)."""
+    if not os.environ.get("PC_TLS"):
+        return
+    mv = sock.context.maximum_version
+    cmax = "TLSv1.3" if mv == ssl.TLSVersion.MAXIMUM_SUPPORTED else version_name(mv.name)
+    emit_tls(endpoint(host, port), proto, version_name(sock.version()), cmax, sock.cipher()[0],
+             None, None, True, os.environ.get("PC_TLS_CERTS", "-"))
+
+
+def client_report(kind, path):
+    """(version, cipher) as the client program printed them."""
+    text = open(path, encoding="latin-1").read()
+    if kind == "openssl":            # SSL-Session: "Protocol  : TLSv1.2", "Cipher    : AES128-SHA"
+        v = re.findall(r"^\s+Protocol\s*: (\S+)", text, re.M)
+        c = re.findall(r"^\s+Cipher\s*: (\S+)", text, re.M)
+        return (version_name(v[-1]) if v else None), (iana(c[-1]) if c and c[-1] != "0000" else None)
+    if kind == "gnutls":             # "- Description: (TLS1.2-X.509)-(RSA)-(3DES-CBC)-(SHA1)"
+        m = re.search(r"^- Description: \((TLS1\.\d)[^)]*\)-\(([^)]+)\)-\(([^)]+)\)-\(([^)]+)\)",
+                      text, re.M)
+        if not m:
+            return None, None
+        kx = {"RSA": "RSA", "ECDHE-RSA": "ECDHE_RSA", "DHE-RSA": "DHE_RSA"}.get(m.group(2))
+        enc = {"3DES-CBC": "3DES_EDE_CBC", "ARCFOUR-128": "RC4_128", "AES-128-CBC": "AES_128_CBC",
+               "AES-256-CBC": "AES_256_CBC"}.get(m.group(3))
+        mac = {"SHA1": "SHA", "SHA256": "SHA256", "SHA384": "SHA384"}.get(m.group(4))
+        return version_name(m.group(1)), ("TLS_%s_WITH_%s_%s" % (kx, enc, mac) if kx and enc and mac else None)
+    if kind == "swaks":              # "=== TLS started with cipher TLSv1.3:TLS_AES_256_GCM_SHA384:256"
+        m = re.search(r"TLS started with cipher (TLSv[\d.]+):([^:\s]+)", text)
+        return (version_name(m.group(1)), iana(m.group(2))) if m else (None, None)
+    raise ValueError(kind)
+
+
+def tls_note(*kv):
+    """Expected TLS verdict of one session, from what the script configured:
+    server=IP:PORT proto=smtp|pop3|imap|- version=TLSv1.2|- max=TLSv1.3
+    cipher=NAME|auto|- sni=NAME|- alert=LEVEL/DESCRIPTION|- complete=1|0
+    certs=NAME[,NAME...]|- and the client's output as openssl=FILE,
+    gnutls=FILE or swaks=FILE.  The client must report the same version and
+    cipher; cipher=auto takes the cipher from its report."""
+    a = dict(x.split("=", 1) for x in kv)
+    opt = lambda k: None if a.get(k, "-") == "-" else a[k]
+    version, cipher = version_name(opt("version")), opt("cipher")
+    for kind in ("openssl", "gnutls", "swaks"):
+        if kind in a:
+            rv, rc = client_report(kind, a[kind])
+            if rv != version:
+                sys.exit("tls-note %s: configured %s, the client reports %s" % (a["server"], version, rv))
+            if cipher == "auto":
+                cipher = rc
+            elif rc and iana(cipher) != rc:
+                sys.exit("tls-note %s: configured %s, the client reports %s" % (a["server"], cipher, rc))
+    assert cipher != "auto", "cipher=auto needs the client's report"
+    alert = opt("alert")
+    if alert:
+        lv, desc = alert.split("/")
+        alert = {"level": int(lv), "description": int(desc)}
+    emit_tls(a["server"], opt("proto"), version, version_name(a["max"]), cipher, opt("sni"), alert,
+             a["complete"] == "1", a.get("certs", "-"))
+
+
+def grease(v):
+    return (v & 0x0f0f) == 0x0a0a
+
+
+def tls_wire(pcap, sessions):
+    """TLS facts of each TCP stream with a ClientHello, read by tshark (it also
+    follows STARTTLS / STLS): {stream: facts}."""
+    fields = ["frame.time_epoch", "tcp.stream", "ip.src", "ipv6.src", "tcp.srcport",
+              "tls.record.content_type", "tls.record.opaque_type", "tls.handshake.type",
+              "tls.handshake.version", "tls.handshake.extensions.supported_version",
+              "tls.handshake.ciphersuite", "tls.handshake.extensions_server_name",
+              "tls.alert_message.level", "tls.alert_message.desc", "tls.handshake.certificate"]
+    cmd = ["tshark", "-r", pcap, "-n", "-Y", "tls", "-T", "fields", "-E", "occurrence=a",
+           "-E", "aggregator=|"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
+    client = {s[3]: s[0] for s in sessions}
+    facts = {}
+    for row in out.splitlines():
+        r = dict(zip(fields, row.split("\t")))
+        st = r["tcp.stream"]
+        if st not in client:
+            continue
+        d = "c" if (r["ip.src"] or r["ipv6.src"], int(r["tcp.srcport"])) == client[st] else "s"
+        L = lambda k: [x for x in r[k].split("|") if x]
+        f = facts.setdefault(st, {"ch": False, "sni": None, "client_max": None, "version": None,
+                                  "cipher": None, "alert": None, "certs": None, "cert_time": None,
+                                  "ccs": set(), "c_app": False, "s_app_after_c": False,
+                                  "fatal": False, "done_at_fatal": False})
+        hs = [int(x) for x in L("tls.handshake.type")]
+        if 1 in hs and d == "c" and not f["ch"]:
+            f["ch"] = True
+            sv = [int(x, 16) for x in L("tls.handshake.extensions.supported_version")]
+            sv = [x for x in sv if not grease(x)]
+            f["client_max"] = max(sv) if sv else int(L("tls.handshake.version")[0], 16)
+            sni = L("tls.handshake.extensions_server_name")
+            f["sni"] = sni[0] if sni else None
+        if 2 in hs and d == "s" and f["version"] is None:
+            sv = [int(x, 16) for x in L("tls.handshake.extensions.supported_version")]
+            f["version"] = sv[0] if sv else int(L("tls.handshake.version")[0], 16)
+            f["cipher"] = int(L("tls.handshake.ciphersuite")[0], 16)
+        if 11 in hs and d == "s" and f["certs"] is None:
+            f["certs"] = L("tls.handshake.certificate")
+            f["cert_time"] = float(r["frame.time_epoch"])
+        # an alert in clear: one its sender sent before its own ChangeCipherSpec,
+        # so without record protection (with the NULL suite tshark can read the
+        # protected ones too: they do not count)
+        ct = [int(x) for x in L("tls.record.content_type")]
+        clear = d not in f["ccs"] and 21 in ct and (20 not in ct or ct.index(21) < ct.index(20))
+        if clear and L("tls.alert_message.desc"):
+            if f["alert"] is None:
+                f["alert"] = {"level": int(L("tls.alert_message.level")[0]),
+                              "description": int(L("tls.alert_message.desc")[0])}
+            if not f["fatal"] and "2" in L("tls.alert_message.level")[:1]:
+                f["fatal"], f["done_at_fatal"] = True, handshake_done(f)
+        types = ct + [int(x) for x in L("tls.record.opaque_type")]
+        if 20 in types:
+            f["ccs"].add(d)
+        if 23 in types and f["version"] is not None:
+            if d == "c":
+                f["c_app"] = True
+            elif f["c_app"]:
+                f["s_app_after_c"] = True
+    return {k: v for k, v in facts.items() if v["ch"]}
+
+
+def handshake_done(f):
+    """The handshake is complete by now: a ServerHello, and for TLS <= 1.2 a
+    ChangeCipherSpec from both sides; for TLS 1.3 (whose Finished messages
+    are encrypted) an encrypted record from the client after the ServerHello,
+    answered by one from the server."""
+    if f["version"] is None:
+        return False
+    if RANK[version_name(f["version"])] <= RANK["TLSv1.2"]:
+        return f["ccs"] == {"c", "s"}
+    return f["s_app_after_c"]
+
+
+def tls_facts(f):
+    """version name and handshake_complete of tls_wire facts (None: no TLS).
+    A fatal alert in clear before the handshake was done means it failed."""
+    if not f:
+        return {"version": None, "handshake_complete": False}
+    return {"version": version_name(f["version"]) if f["version"] is not None else None,
+            "handshake_complete": f["done_at_fatal"] if f["fatal"] else handshake_done(f)}
+
+
+def der_tlv(b, i):
+    """DER element at offset i: (tag, content start, end)."""
+    tag, ln, j = b[i], b[i + 1], i + 2
+    if ln & 0x80:
+        ln, j = int.from_bytes(b[j:j + (ln & 0x7f)], "big"), j + (ln & 0x7f)
+    return tag, j, j + ln
+
+
+def own_signature_ok(der, pem, sig_hash, tmp, n):
+    """The certificate's signature verifies with its own public key
+    (RSA PKCS#1 v1.5 or ECDSA: openssl dgst -verify over the TBSCertificate)."""
+    _, cs, _ = der_tlv(der, 0)                  # Certificate ::= SEQUENCE {
+    _, _, te = der_tlv(der, cs)                 #   tbsCertificate,
+    _, _, ae = der_tlv(der, te)                 #   signatureAlgorithm,
+    tag, ss, se = der_tlv(der, ae)              #   signatureValue BIT STRING }
+    if tag != 0x03 or not re.match(r"^(sha\d+|md5)$", sig_hash):
+        return False
+    files = {k: os.path.join(tmp, "%s%d" % (k, n)) for k in ("tbs", "sig", "pub")}
+    open(files["tbs"], "wb").write(der[cs:te])
+    open(files["sig"], "wb").write(der[ss + 1:se])
+    with open(files["pub"], "w") as fh:
+        subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-pubkey"], stdout=fh, check=True)
+    return subprocess.run(["openssl", "dgst", "-" + sig_hash, "-verify", files["pub"], "-signature",
+                           files["sig"], files["tbs"]], capture_output=True).returncode == 0
+
+
+def der_facts(der, tmp, n):
+    """Facts of one certificate from the capture (DER), with openssl."""
+    pem = os.path.join(tmp, "c%d.pem" % n)
+    pem_of = lambda b: "-----BEGIN CERTIFICATE-----\n%s\n-----END CERTIFICATE-----\n" % "\n".join(
+        re.findall(".{1,64}", base64.b64encode(b).decode()))
+    with open(pem, "w") as fh:
+        fh.write(pem_of(der))
+    run = lambda *a: subprocess.run(["openssl"] + list(a), capture_output=True, text=True)
+    out = run("x509", "-in", pem, "-noout", "-subject", "-issuer", "-startdate", "-enddate",
+              "-nameopt", "RFC2253").stdout
+    kv = dict(ln.split("=", 1) for ln in out.splitlines() if "=" in ln)
+    date = lambda s: calendar.timegm(time.strptime(s.strip(), "%b %d %H:%M:%S %Y GMT"))
+    text = run("x509", "-in", pem, "-noout", "-text").stdout
+    sigalg = re.search(r"Signature Algorithm: (\S+)", text).group(1)
+    m = re.search(r"(sha\d+|md[245])", sigalg.lower())
+    kalg = re.search(r"Public Key Algorithm: (\S+)", text).group(1)
+    san = re.search(r"X509v3 Subject Alternative Name:[^\n]*\n\s*([^\n]*)", text)
+    names = [x.strip()[4:] for x in san.group(1).split(",") if x.strip().startswith("DNS:")] if san else []
+    c = {"subject": kv["subject"], "issuer": kv["issuer"],
+         "not_before": date(kv["notBefore"]), "not_after": date(kv["notAfter"]),
+         "key_type": {"rsaEncryption": "RSA", "id-ecPublicKey": "EC", "dsaEncryption": "DSA"}.get(kalg, kalg),
+         "key_bits": int(re.search(r"Public-Key: \((\d+) bit\)", text).group(1)),
+         "sig_hash": m.group(1) if m else sigalg,
+         "names": names or re.findall(r"(?:^|,)CN=([^,]*)", kv["subject"])}
+    # self-signed: issuer = subject, and the signature verifies with its own key
+    # (checked directly: "openssl verify -check_ss_sig" skips the signature of a
+    # certificate whose keyUsage lacks keyCertSign)
+    c["self_signed"] = c["subject"] == c["issuer"] and own_signature_ok(der, pem, c["sig_hash"], tmp, n)
+    c["pem"] = pem
+    return c
+
+
+def trusted(c, rest, when, tmp, n):
+    """The certificate chains to the system store with the certificates sent
+    after it as intermediates, at the time of the packet."""
+    args = ["verify", "-no-CApath", "-no-CAstore", "-CAfile", SYSTEM_STORE, "-attime", str(int(when))]
+    if rest:
+        chain = os.path.join(tmp, "rest%d.pem" % n)
+        with open(chain, "w") as fh:
+            fh.write("".join(open(x["pem"]).read() for x in rest))
+        args += ["-untrusted", chain]
+    return subprocess.run(["openssl"] + args + [c["pem"]], capture_output=True).returncode == 0
+
+
+def wire_tls_verdict(sess, f, tmp):
+    """The TLS verdict of one session as the capture shows it."""
+    cli, srv, segs, _ = sess
+    first_c = next((b for d, b in segs if d == "c"), b"")
+    vf = tls_facts(f)
+    v = vf["version"]
+    certs = None
+    if v != "TLSv1.3":
+        ders = [binascii.unhexlify(x.replace(":", "")) for x in (f["certs"] or [])]
+        cf = [der_facts(d, tmp, i) for i, d in enumerate(ders)]
+        certs = []
+        for i, c in enumerate(cf):
+            c["trusted"] = trusted(c, cf[i + 1:], f["cert_time"], tmp, i)
+            certs.append(cert_verdict(c, f["cert_time"], f["sni"], i == 0))
+    elif f["certs"]:
+        certs = "certificates in clear in TLS 1.3"
+    return {"server": endpoint(*srv), "client_port_hint": cli[1],
+            "from_proto": None if is_tls(first_c) else PROTO_BY_PORT.get(srv[1], "?"),
+            "version": v, "client_max_version": version_name(f["client_max"]),
+            "cipher": TLS_CIPHER_NAMES().get(f["cipher"], f["cipher"]) if f["cipher"] is not None else None,
+            "sni": f["sni"], "alert": f["alert"], "handshake_complete": vf["handshake_complete"],
+            "certs": certs}
+
+
+_CIPHER_NAMES = {}
+
+
+def TLS_CIPHER_NAMES():
+    """tshark's names of the cipher suites (IANA names): {number: name}."""
+    if not _CIPHER_NAMES:
+        out = subprocess.run(["tshark", "-G", "values"], capture_output=True, text=True).stdout
+        for ln in out.splitlines():
+            w = ln.split("\t")
+            if len(w) == 4 and w[0] == "V" and w[1] == "tls.handshake.ciphersuite":
+                _CIPHER_NAMES[int(w[2])] = w[3]
+    return _CIPHER_NAMES
+
+
+def finalize_tls(pcap, jsonl, out):
+    want = []
+    if os.path.exists(jsonl):
+        want = [json.loads(x) for x in open(jsonl) if x.strip()]
+    every = tcp_sessions(pcap)
+    wire = tls_wire(pcap, every)
+    sess = [(s, wire[s[3]]) for s in every if s[3] in wire]
+    errs = []
+    if len(sess) != len(want):
+        errs.append("%d TLS sessions in the capture, %d TLS verdicts" % (len(sess), len(want)))
+    with tempfile.TemporaryDirectory(prefix="tls-check.") as tmp:
+        for n, (w, (s, f)) in enumerate(zip(want, sess)):
+            got = wire_tls_verdict(s, f, tmp)
+            w["client_port_hint"] = got["client_port_hint"]
+            e = lambda msg: errs.append("TLS session %d (%s, client port %d): %s" % (
+                n, w["server"], got["client_port_hint"], msg))
+            for k in TLS_KEYS:
+                if k == "certs" and isinstance(w[k], list) and isinstance(got[k], list) \
+                        and len(w[k]) == len(got[k]):
+                    for i, (a, b) in enumerate(zip(w[k], got[k])):
+                        for ck in CERT_KEYS:
+                            if a[ck] != b[ck]:
+                                e("certificate %d: %s is %r on the wire, verdict says %r" % (i, ck, b[ck], a[ck]))
+                elif w[k] != got[k]:
+                    e("%s is %r on the wire, verdict says %r" % (k, got[k], w[k]))
+    if errs:
+        sys.exit("TLS verdicts for %s do not match the capture:\n  %s" % (pcap, "\n  ".join(errs)))
+    rows = [json.dumps({k: w[k] for k in TLS_KEYS}) for w in want]
+    with open(out, "w") as fh:
+        fh.write("[\n" + ",\n".join("  " + r for r in rows) + ("\n" if rows else "") + "]\n")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "relay":
@@ -807,6 +1227,10 @@ def main():
         note(*args)
     elif cmd == "finalize":
         finalize(*args)
+    elif cmd == "finalize-tls":
+        finalize_tls(*args)
+    elif cmd == "tls-note":
+        tls_note(*args)
     elif cmd in ("pop3-basic", "imap-basic"):
         {"pop3-basic": pop3_basic, "imap-basic": imap_basic}[cmd](*args)
     else:

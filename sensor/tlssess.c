@@ -328,7 +328,8 @@ static void cert_record(struct jbuf *j, struct tls_session *ts, struct tls_ctx *
     j_bool(j, "self_signed", in->self_signed);
     j_bool(j, "weak_key", weak_key(in));
     j_bool(j, "weak_signature", in->sig_weak);
-    j_bool(j, "validity_too_long", in->not_after - in->not_before > 398LL * 86400);
+    /* CA/Browser Forum BR 6.3.2: the 398-day limit is for the server's own certificate */
+    j_bool(j, "validity_too_long", i == 0 && in->not_after - in->not_before > 398LL * 86400);
     if (i == 0 && host != NULL && host[0] != '\0' && ts->refs[0] != NULL)
         j_bool(j, "name_mismatch", !x509_cert_matches_host(ts->refs[0], host, strlen(host)));
     else if (i == 0)

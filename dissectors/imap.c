@@ -64,12 +64,6 @@ struct imap {
     struct imap_pending pending[IMAP_PENDING_MAX]; /* commands awaiting their tagged reply */
 };
 
-static void anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
-{
-    struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};
-    emit(em, &ev);
-}
-
 static void imap_init(void *st)
 {
     memset(st, 0, sizeof(struct imap));
@@ -78,7 +72,7 @@ static void imap_init(void *st)
 static void push(struct imap *s, const struct emitter *em)
 {
     if (s->n_pending == IMAP_PENDING_MAX) { /* [IMAP-PENDING-OVERFLOW] forget the oldest */
-        anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
         memmove(&s->pending[0], &s->pending[1], sizeof s->pending[0] * (IMAP_PENDING_MAX - 1));
         s->n_pending--;
     }
@@ -183,7 +177,7 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
 {
     if (s->in_sasl && !s->in_command) {
         if (!sasl_response(&s->sasl, span_trim(line)))
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
         return;
     }
     struct span rest = line;
@@ -204,7 +198,7 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
             struct span ir = span_word(&rest);
             sasl_begin(&s->sasl, mech);
             if (ir.n > 0 && !sasl_response(&s->sasl, ir))
-                anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+                dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
             s->in_sasl = true;
         } else if (span_eq(verb, "STARTTLS")) {
             s->cmd = IMAP_CMD_STARTTLS;
@@ -216,7 +210,7 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
     bool bad;
     bool has_lit = literal_at_end(line, &lit, &bad);
     if (bad)
-        anomaly(em, DIR_TO_SERVER, EVA_BAD_LITERAL);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_LITERAL);
     if (s->cmd == IMAP_CMD_LOGIN) {
         while (s->login_arg < 2 && login_arg(s, &rest))
             ;
@@ -316,7 +310,7 @@ static void server_line(struct imap *s, struct span line, bool continued,
         s->srv_lit_active = true;
         s->srv_msg_lit = is_body_literal(line);
     } else if (bad) {
-        anomaly(em, DIR_TO_CLIENT, EVA_BAD_LITERAL);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_LITERAL);
     }
     if (continued)
         return; /* the rest of a response after a literal */
@@ -338,13 +332,13 @@ static void server_line(struct imap *s, struct span line, bool continued,
     if (tag.n == 1 && tag.p[0] == '+')
         return; /* continuation request: the client goes on */
     if (!s->is_greeted) { /* [IMAP-BAD-REPLY] no greeting: not IMAP as we know it */
-        anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
     }
     struct span status = span_word(&rest);
     bool ok = span_eq(status, "OK");
     if (!ok && !span_eq(status, "NO") && !span_eq(status, "BAD")) {
-        anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
     }
     capability_code(rest, em);
@@ -406,23 +400,15 @@ static size_t imap_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
                 server_literal_end(s, em);
             continue;
         }
-        if (s->discard[d]) {
-            bool done;
-            used += line_discard(q, left, &done);
-            s->discard[d] = !done;
-            continue;
-        }
         struct span line;
         size_t k;
-        enum line_status ls = line_next(q, left, DISSECT_LINE_MAX, &line, &k);
-        if (ls == LINE_MORE)
+        enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
+                                      em); /* [IMAP-LINE-OVERLONG] */
+        if (step == STEP_MORE)
             break;
-        if (ls == LINE_TOO_LONG) { /* [IMAP-LINE-OVERLONG] */
-            anomaly(em, d, EVA_LINE_TOO_LONG);
-            s->discard[d] = true;
-            continue;
-        }
         used += k;
+        if (step == STEP_SKIPPED)
+            continue;
         if (d == DIR_TO_SERVER) {
             client_line(s, line, em);
         } else {
@@ -439,7 +425,7 @@ static void imap_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
     struct imap *s = st;
     if (s->is_tls)
         return;
-    anomaly(em, d, EVA_GAP); /* [IMAP-GAP] */
+    dissect_anomaly(em, d, EVA_GAP); /* [IMAP-GAP] */
     if (s->lit_left[d] > 0) {
         uint64_t k = n < s->lit_left[d] ? n : s->lit_left[d];
         s->lit_left[d] -= k;

@@ -56,6 +56,33 @@ size_t dot_body_scan(uint8_t *state, uint64_t *bytes, const uint8_t *p, size_t n
     return n;
 }
 
+void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
+{
+    struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};
+    emit(em, &ev);
+}
+
+enum line_step line_step(bool *discard, enum dir d, const uint8_t *p, size_t n, size_t max,
+                         struct span *line, size_t *used, const struct emitter *em)
+{
+    if (*discard) {
+        bool done;
+        *used = line_discard(p, n, &done);
+        *discard = !done;
+        return STEP_SKIPPED;
+    }
+    enum line_status ls = line_next(p, n, max, line, used);
+    if (ls == LINE_MORE)
+        return STEP_MORE;
+    if (ls == LINE_TOO_LONG) { /* [LINE-OVERLONG] */
+        dissect_anomaly(em, d, EVA_LINE_TOO_LONG);
+        *discard = true;
+        *used = 0;
+        return STEP_SKIPPED;
+    }
+    return STEP_LINE;
+}
+
 static uint8_t lower(uint8_t c)
 {
     return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;

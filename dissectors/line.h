@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissector.h"
 #include "event.h"
 
 enum line_status {
@@ -20,6 +21,24 @@ enum line_status line_next(const uint8_t *p, size_t n, size_t max, struct span *
 
 /* Discard up to and including the next LF; *done when it was found. Returns bytes used. */
 size_t line_discard(const uint8_t *p, size_t n, bool *done);
+
+enum line_step {
+    STEP_LINE,    /* *line is the next line; *used covers it */
+    STEP_MORE,    /* no whole line yet: offer these bytes again with more */
+    STEP_SKIPPED, /* *used bytes were thrown away (rest of an over-long line) */
+};
+
+/*
+ * One step of a text protocol's feed loop, for one direction: finish
+ * discarding an over-long line (*discard), or take the next line. A line
+ * longer than max starts discarding and is reported as EVA_LINE_TOO_LONG
+ * from direction d. [LINE-OVERLONG]
+ */
+enum line_step line_step(bool *discard, enum dir d, const uint8_t *p, size_t n, size_t max,
+                         struct span *line, size_t *used, const struct emitter *em);
+
+/* Emit an EV_ANOMALY event. */
+void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a);
 
 /*
  * Scan a dot-terminated body (SMTP DATA, POP3 multi-line) for CRLF.CRLF.

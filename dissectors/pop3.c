@@ -55,16 +55,10 @@ struct pop3 {
     struct sasl sasl;                  /* user and mechanism of the login in progress */
 };
 
-static void anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
-{
-    struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};
-    emit(em, &ev);
-}
-
 static void push(struct pop3 *s, enum pop3_cmd c, const struct emitter *em)
 {
     if (s->n_pending == POP3_PENDING_MAX) { /* [POP3-PENDING-OVERFLOW] */
-        anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
         s->head = (uint8_t)((s->head + 1) % POP3_PENDING_MAX);
         s->n_pending--;
     }
@@ -112,7 +106,7 @@ static void client_line(struct pop3 *s, struct span line, const struct emitter *
 {
     if (s->in_sasl) {
         if (!sasl_response(&s->sasl, span_trim(line)))
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
         return;
     }
     struct span rest = line;
@@ -147,7 +141,7 @@ static void client_line(struct pop3 *s, struct span line, const struct emitter *
         sasl_begin(&s->sasl, arg);
         struct span ir = span_word(&rest);
         if (ir.n > 0 && !sasl_response(&s->sasl, ir))
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
         s->in_sasl = true;
         push(s, POP3_CMD_AUTH, em);
     } else if (span_eq(verb, "RETR") || span_eq(verb, "TOP")) {
@@ -165,7 +159,7 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
     bool err = span_starts(line, "-ERR");
     bool cont = span_at(line, 0) == '+' && !ok; /* "+ challenge" (RFC 5034 §4) */
     if (!ok && !err && !cont) { /* [POP3-BAD-REPLY] */
-        anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
     }
     if (!s->is_greeted) {
@@ -181,7 +175,7 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
     }
     if (cont) {
         if (front(s) != POP3_CMD_AUTH)
-            anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
+            dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return; /* the exchange goes on */
     }
     enum pop3_cmd c = pop(s);
@@ -284,15 +278,13 @@ static size_t pop3_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         }
         struct span line;
         size_t k;
-        enum line_status ls = line_next(q, left, DISSECT_LINE_MAX, &line, &k);
-        if (ls == LINE_MORE)
+        enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
+                                      em); /* [POP3-LINE-OVERLONG] */
+        if (step == STEP_MORE)
             break;
-        if (ls == LINE_TOO_LONG) { /* [POP3-LINE-OVERLONG] */
-            anomaly(em, d, EVA_LINE_TOO_LONG);
-            s->discard[d] = true;
-            continue;
-        }
         used += k;
+        if (step == STEP_SKIPPED)
+            continue;
         if (d == DIR_TO_SERVER)
             client_line(s, line, em);
         else if (s->sst == POP3_S_CAPA)
@@ -309,7 +301,7 @@ static void pop3_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
     (void)n;
     if (s->is_tls)
         return;
-    anomaly(em, d, EVA_GAP); /* [POP3-GAP] */
+    dissect_anomaly(em, d, EVA_GAP); /* [POP3-GAP] */
     if (d == DIR_TO_CLIENT && s->sst == POP3_S_MESSAGE) {
         s->msg_bytes += n;
         s->eod = 0;

@@ -60,16 +60,10 @@ struct smtp {
     struct sasl sasl;                      /* AUTH exchange in progress */
 };
 
-static void anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
-{
-    struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};
-    emit(em, &ev);
-}
-
 static void push(struct smtp *s, enum smtp_cmd c, const struct emitter *em)
 {
     if (s->n_pending == SMTP_PENDING_MAX) { /* [SMTP-PENDING-OVERFLOW] forget the oldest */
-        anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_TOO_MANY_PENDING);
         s->head = (uint8_t)((s->head + 1) % SMTP_PENDING_MAX);
         s->n_pending--;
     }
@@ -133,7 +127,7 @@ static void client_line(struct smtp *s, struct span line, const struct emitter *
 {
     if (s->cst == SMTP_C_SASL) {
         if (!sasl_response(&s->sasl, span_trim(line)))
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
         return;
     }
     struct span rest = line;
@@ -150,7 +144,7 @@ static void client_line(struct smtp *s, struct span line, const struct emitter *
         struct span ir = span_word(&rest);
         sasl_begin(&s->sasl, mech);
         if (ir.n > 0 && !sasl_response(&s->sasl, ir))
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
         push(s, SMTP_CMD_AUTH, em);
         s->cst = SMTP_C_SASL;
     } else if (span_eq(verb, "MAIL")) {
@@ -172,7 +166,7 @@ static void client_line(struct smtp *s, struct span line, const struct emitter *
         uint64_t n;
         struct span size = span_word(&rest);
         if (!span_u64(size, &n)) { /* [SMTP-BDAT-SIZE] */
-            anomaly(em, DIR_TO_SERVER, EVA_BAD_LITERAL);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_LITERAL);
             push(s, SMTP_CMD_OTHER, em);
             return;
         }
@@ -199,7 +193,7 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
     bool is_reply = c0 >= '2' && c0 <= '5' && c1 >= '0' && c1 <= '9' && c2 >= '0' &&
                     c2 <= '9' && (line.n == 3 || sep == ' ' || sep == '-');
     if (!is_reply) { /* [SMTP-BAD-REPLY] */
-        anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
     }
     bool is_last = line.n == 3 || sep == ' ';
@@ -291,12 +285,6 @@ static size_t smtp_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         size_t left = n - used;
         if (s->is_tls || (d == DIR_TO_SERVER && s->cst == SMTP_C_TLS))
             return n; /* TLS bytes belong to the TLS dissector */
-        if (s->discard[d]) {
-            bool done;
-            used += line_discard(q, left, &done);
-            s->discard[d] = !done;
-            continue;
-        }
         if (d == DIR_TO_SERVER && s->cst == SMTP_C_BODY) {
             used += body(s, q, left, em);
             continue;
@@ -315,15 +303,13 @@ static size_t smtp_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         }
         struct span line;
         size_t k;
-        enum line_status ls = line_next(q, left, DISSECT_LINE_MAX, &line, &k);
-        if (ls == LINE_MORE)
+        enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
+                                      em); /* [SMTP-LINE-OVERLONG] */
+        if (step == STEP_MORE)
             break;
-        if (ls == LINE_TOO_LONG) { /* [SMTP-LINE-OVERLONG] */
-            anomaly(em, d, EVA_LINE_TOO_LONG);
-            s->discard[d] = true;
-            continue;
-        }
         used += k;
+        if (step == STEP_SKIPPED)
+            continue;
         if (d == DIR_TO_SERVER)
             client_line(s, line, em);
         else
@@ -337,7 +323,7 @@ static void smtp_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
     struct smtp *s = st;
     if (s->is_tls)
         return;
-    anomaly(em, d, EVA_GAP); /* [SMTP-GAP] */
+    dissect_anomaly(em, d, EVA_GAP); /* [SMTP-GAP] */
     if (d == DIR_TO_SERVER && s->cst == SMTP_C_CHUNK) {
         uint64_t k = n < s->chunk_left ? n : s->chunk_left;
         s->chunk_left -= k;

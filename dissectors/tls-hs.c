@@ -17,6 +17,7 @@
 
 #include "cursor.h"
 #include "tls-ciphers.h"
+#include "line.h"
 #include "tls-int.h"
 
 enum {
@@ -120,7 +121,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
         ch->compression.n = comp.left;
     }
     if (c.bad || suites.bad) { /* [TLS-HS-LEN] report the version, which was readable */
-        tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
         struct sbuf e = {t->ja3, sizeof t->ja3, 0, true};
         sb_num(&e, ch->legacy_version);
         sb_field(&e);
@@ -133,7 +134,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
         return;
     }
     if (suites.left % 2 != 0) { /* [TLS-HS-LEN] RFC 8446 §4.1.2: 2 bytes per suite */
-        tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+        dissect_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
         suites.left -= 1;
     }
     ch->ciphers.p = suites.p;
@@ -154,14 +155,14 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
     if (c.left >= 2) {
         struct cursor exts = cur_sub(&c, cur_be16(&c));
         if (exts.bad) { /* [TLS-EXT-LEN] the extensions are dropped, the rest is reported */
-            tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+            dissect_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
             exts.left = 0;
         }
         while (exts.left >= 4) {
             uint16_t type = cur_be16(&exts);
             struct cursor e = cur_sub(&exts, cur_be16(&exts));
             if (exts.bad || e.bad) {
-                tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+                dissect_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
                 break;
             }
             if (!is_grease(type))
@@ -242,7 +243,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
                 break;
             }
             if (inner_bad)
-                tls_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
+                dissect_anomaly(em, DIR_TO_SERVER, EVA_TLS_BAD_LENGTH);
         }
     }
     sb_field(&b);
@@ -274,7 +275,7 @@ static void server_hello(struct tls *t, const uint8_t *body, uint32_t len,
     sh->cipher = cur_be16(&c);
     sh->compression = cur_u8(&c);
     if (c.bad) { /* [TLS-HS-LEN] */
-        tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
         return;
     }
     sh->version = legacy;
@@ -287,14 +288,14 @@ static void server_hello(struct tls *t, const uint8_t *body, uint32_t len,
     if (c.left >= 2) {
         struct cursor exts = cur_sub(&c, cur_be16(&c));
         if (exts.bad) { /* [TLS-EXT-LEN] extensions dropped, the hello still reported */
-            tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+            dissect_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
             exts.left = 0;
         }
         while (exts.left >= 4) {
             uint16_t type = cur_be16(&exts);
             struct cursor e = cur_sub(&exts, cur_be16(&exts));
             if (exts.bad || e.bad) { /* [TLS-EXT-LEN] */
-                tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+                dissect_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
                 break;
             }
             sb_num(&b, type);
@@ -324,13 +325,13 @@ static void certificate(struct tls *t, const uint8_t *body, uint32_t len, const 
     struct cursor c = cur_make(body, len);
     struct cursor list = cur_sub(&c, cur_be24(&c));
     if (list.bad) { /* [TLS-CERT-LEN] */
-        tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+        dissect_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
         return;
     }
     while (list.left >= 3) {
         struct cursor der = cur_sub(&list, cur_be24(&list));
         if (der.bad) {
-            tls_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
+            dissect_anomaly(em, DIR_TO_CLIENT, EVA_TLS_BAD_LENGTH);
             return;
         }
         struct event ev = {.type = EV_TLS_CERT, .dir = DIR_TO_CLIENT};
@@ -409,7 +410,7 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
         cur_skip(&c, sid_len);
         cur_skip(&c, chal_len);
         if (c.bad || specs.bad || specs_len % 3 != 0) { /* [TLS-V2-LEN] */
-            tls_anomaly(em, d, EVA_TLS_BAD_LENGTH);
+            dissect_anomaly(em, d, EVA_TLS_BAD_LENGTH);
             return;
         }
         struct sbuf b = {t->ja3, sizeof t->ja3, 0, true};
@@ -453,7 +454,7 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
         struct cursor cert = cur_sub(&c, cert_len);
         struct cursor specs = cur_sub(&c, specs_len);
         if (c.bad || cert.bad || specs.bad) { /* [TLS-V2-LEN] */
-            tls_anomaly(em, d, EVA_TLS_BAD_LENGTH);
+            dissect_anomaly(em, d, EVA_TLS_BAD_LENGTH);
             return;
         }
         sh->is_sslv2 = true;
@@ -479,6 +480,6 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
         t->dir[0].is_dead = t->dir[1].is_dead = true;
         return;
     }
-    tls_anomaly(em, d, EVA_TLS_NOT_TLS);
+    dissect_anomaly(em, d, EVA_TLS_NOT_TLS);
     t->dir[d].is_dead = true; /* not a hello we know: this direction is given up */
 }

@@ -60,6 +60,5 @@ void tls_hs_message(struct tls *t, enum dir d, uint8_t type, const uint8_t *body
                     const struct emitter *em);
 void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
                    const struct emitter *em);
-void tls_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a);
 
 #endif

@@ -20,13 +20,8 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "line.h"
 #include "tls-int.h"
-
-void tls_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
-{
-    struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};
-    emit(em, &ev);
-}
 
 static void tls_init(void *st)
 {
@@ -35,7 +30,7 @@ static void tls_init(void *st)
 
 static void give_up(struct tls_dir *s, enum dir d, enum ev_anomaly a, const struct emitter *em)
 {
-    tls_anomaly(em, d, a);
+    dissect_anomaly(em, d, a);
     s->is_dead = true;
     s->hs_len = 0;
 }
@@ -76,7 +71,7 @@ static void handshake_bytes(struct tls *t, enum dir d, const uint8_t *p, size_t 
             uint8_t type = cur_u8(&c);
             uint32_t len = cur_be24(&c);
             if (4 + (size_t)len > TLS_HS_MAX) { /* [TLS-HS-OVERSIZE] */
-                tls_anomaly(em, d, EVA_TLS_HS_TOO_BIG);
+                dissect_anomaly(em, d, EVA_TLS_HS_TOO_BIG);
                 s->hs_skip = 4 + len - s->hs_len;
                 s->hs_skipping = s->hs_skip > 0;
                 s->hs_len = 0;

@@ -119,22 +119,6 @@ static bool literal_at_end(struct span line, uint64_t *n, bool *bad)
     return true;
 }
 
-static void login_event(struct imap *s, enum login_result r, struct span reply, bool is_command,
-                        const struct emitter *em)
-{
-    struct event ev = {.type = EV_LOGIN, .dir = DIR_TO_CLIENT};
-    sasl_login(&s->sasl, &ev.u.login);
-    if (is_command) {
-        ev.u.login.mech.p = (const uint8_t *)"LOGIN";
-        ev.u.login.mech.n = 5;
-        ev.u.login.is_command = true;
-    }
-    ev.u.login.result = s->sasl.is_cancelled ? LOGIN_FAILURE : r;
-    ev.u.login.reply = reply;
-    emit(em, &ev);
-    s->sasl.is_active = false;
-}
-
 /* One astring of LOGIN (RFC 9051 §9: atom / quoted / literal). Returns false
  * when the argument is a literal that follows the line. */
 static bool login_arg(struct imap *s, struct span *rest)
@@ -357,11 +341,11 @@ static void server_line(struct imap *s, struct span line, bool continued,
     switch (kind) {
     case IMAP_CMD_LOGIN:
         if (s->sasl.is_active)
-            login_event(s, r, line, true, em);
+            sasl_emit_login(&s->sasl, "LOGIN", r, line, em);
         break;
     case IMAP_CMD_AUTHENTICATE:
         if (s->sasl.is_active)
-            login_event(s, r, line, false, em);
+            sasl_emit_login(&s->sasl, NULL, r, line, em);
         s->in_sasl = false;
         break;
     case IMAP_CMD_STARTTLS: { /* RFC 9051 §6.2.1 */
@@ -451,7 +435,7 @@ static void imap_finish(void *st, const struct emitter *em)
         kind = s->cmd;
     if (s->sasl.is_active && kind >= 0) {
         struct span none = {NULL, 0};
-        login_event(s, LOGIN_UNKNOWN, none, kind == IMAP_CMD_LOGIN, em);
+        sasl_emit_login(&s->sasl, kind == IMAP_CMD_LOGIN ? "LOGIN" : NULL, LOGIN_UNKNOWN, none, em);
     }
 }
 

@@ -86,22 +86,6 @@ static void pop3_init(void *st)
     memset(st, 0, sizeof(struct pop3));
 }
 
-static void login(struct pop3 *s, const char *mech, enum login_result r, struct span reply,
-                  const struct emitter *em)
-{
-    struct event ev = {.type = EV_LOGIN, .dir = DIR_TO_CLIENT};
-    sasl_login(&s->sasl, &ev.u.login);
-    if (mech != NULL) { /* USER/PASS or APOP: not SASL */
-        ev.u.login.mech.p = (const uint8_t *)mech;
-        ev.u.login.mech.n = strlen(mech);
-        ev.u.login.is_command = true;
-    }
-    ev.u.login.result = s->sasl.is_cancelled ? LOGIN_FAILURE : r;
-    ev.u.login.reply = reply;
-    emit(em, &ev);
-    s->sasl.is_active = false;
-}
-
 static void client_line(struct pop3 *s, struct span line, const struct emitter *em)
 {
     if (s->in_sasl) {
@@ -210,15 +194,15 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
     }
     case POP3_CMD_PASS:
         if (s->sasl.is_active)
-            login(s, "USER", r, line, em);
+            sasl_emit_login(&s->sasl, "USER", r, line, em);
         break;
     case POP3_CMD_APOP:
         if (s->sasl.is_active)
-            login(s, "APOP", r, line, em);
+            sasl_emit_login(&s->sasl, "APOP", r, line, em);
         break;
     case POP3_CMD_AUTH:
         if (s->sasl.is_active)
-            login(s, NULL, r, line, em);
+            sasl_emit_login(&s->sasl, NULL, r, line, em);
         s->in_sasl = false;
         break;
     default:
@@ -315,9 +299,9 @@ static void pop3_finish(void *st, const struct emitter *em)
     struct pop3 *s = st;
     struct span none = {NULL, 0};
     if (s->sasl.is_active && s->in_sasl)
-        login(s, NULL, LOGIN_UNKNOWN, none, em);
+        sasl_emit_login(&s->sasl, NULL, LOGIN_UNKNOWN, none, em);
     else if (s->sasl.is_active && s->sasl.has_secret)
-        login(s, front(s) == POP3_CMD_APOP ? "APOP" : "USER", LOGIN_UNKNOWN, none, em);
+        sasl_emit_login(&s->sasl, front(s) == POP3_CMD_APOP ? "APOP" : "USER", LOGIN_UNKNOWN, none, em);
     if (s->sst == POP3_S_MESSAGE && s->msg_bytes > 0) {
         struct event ev = {.type = EV_MESSAGE, .dir = DIR_TO_CLIENT, .u.bytes = s->msg_bytes};
         emit(em, &ev);

@@ -221,3 +221,19 @@ void sasl_login(const struct sasl *s, struct ev_login *l)
     l->secret_readable = s->secret_readable;
     l->is_token = s->is_token;
 }
+
+void sasl_emit_login(struct sasl *s, const char *command, enum login_result r, struct span reply,
+                     const struct emitter *em)
+{
+    struct event ev = {.type = EV_LOGIN, .dir = DIR_TO_CLIENT};
+    sasl_login(s, &ev.u.login);
+    if (command != NULL) {
+        ev.u.login.mech.p = (const uint8_t *)command;
+        ev.u.login.mech.n = strlen(command);
+        ev.u.login.is_command = true;
+    }
+    ev.u.login.result = s->is_cancelled ? LOGIN_FAILURE : r; /* RFC 4422 §3.5: "*" aborts */
+    ev.u.login.reply = reply;
+    emit(em, &ev);
+    s->is_active = false;
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dissector.h"
 #include "event.h"
 
 #define SASL_USER_MAX 256 /* longest user name kept; longer ones are cut */
@@ -50,6 +51,14 @@ bool sasl_response(struct sasl *s, struct span b64);
 
 /* Fill a login event from the exchange (spans point into s). */
 void sasl_login(const struct sasl *s, struct ev_login *l);
+
+/*
+ * The login ended with result r (the server's answer `reply`): emit EV_LOGIN
+ * and close the exchange. `command` names a protocol command (POP3 "USER",
+ * "APOP", IMAP "LOGIN") that replaces the SASL mechanism, or is NULL.
+ */
+void sasl_emit_login(struct sasl *s, const char *command, enum login_result r, struct span reply,
+                     const struct emitter *em);
 
 /* Set a plain user name (POP3 USER, IMAP LOGIN), cut to SASL_USER_MAX. */
 void sasl_set_user(struct sasl *s, struct span user);

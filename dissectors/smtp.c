@@ -96,17 +96,6 @@ static void message_end(struct smtp *s, const struct emitter *em)
     s->msg_bytes = 0;
 }
 
-static void login_end(struct smtp *s, enum login_result r, struct span reply,
-                      const struct emitter *em)
-{
-    struct event ev = {.type = EV_LOGIN, .dir = DIR_TO_CLIENT};
-    sasl_login(&s->sasl, &ev.u.login);
-    ev.u.login.result = s->sasl.is_cancelled ? LOGIN_FAILURE : r;
-    ev.u.login.reply = reply;
-    emit(em, &ev);
-    s->sasl.is_active = false;
-}
-
 static void text_event(enum ev_type t, struct span text, const struct emitter *em)
 {
     struct event ev = {.type = t, .dir = DIR_TO_SERVER, .u.text = text};
@@ -248,7 +237,7 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
         if (c0 == '3' && c1 == '3' && c2 == '4')
             return; /* the exchange goes on: the command stays pending */
         if (s->sasl.is_active)
-            login_end(s, c0 == '2' ? LOGIN_SUCCESS : LOGIN_FAILURE, line, em);
+            sasl_emit_login(&s->sasl, NULL, c0 == '2' ? LOGIN_SUCCESS : LOGIN_FAILURE, line, em);
         if (s->cst == SMTP_C_SASL)
             s->cst = SMTP_C_CMD;
         break;
@@ -350,7 +339,7 @@ static void smtp_finish(void *st, const struct emitter *em)
     struct smtp *s = st;
     if (s->sasl.is_active) {
         struct span none = {NULL, 0};
-        login_end(s, LOGIN_UNKNOWN, none, em);
+        sasl_emit_login(&s->sasl, NULL, LOGIN_UNKNOWN, none, em);
     }
     if ((s->cst == SMTP_C_BODY || s->cst == SMTP_C_CHUNK) && s->msg_bytes > 0)
         message_end(s, em);

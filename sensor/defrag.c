@@ -131,7 +131,7 @@ static long range_add(struct dg *g, const uint8_t *data, uint32_t off, uint32_t 
     }
     memcpy(pl + off, data, end - off);
     /* merge: collect into a new sorted list */
-    struct frag_range merged[DEFRAG_MAX_FRAGS + 1];
+    struct frag_range merged[DEFRAG_MAX_FRAGS + 1] = {{0, 0}};
     unsigned n = 0;
     bool placed = false;
     struct frag_range nr = {off, end};

@@ -226,7 +226,7 @@ const char *tls_version_name(uint16_t v, char *buf, size_t n)
         return "TLSv1.3";
     default:
         if ((v & 0xff00) == 0x7f00)
-            snprintf(buf, n, "TLSv1.3-draft%u", v & 0xff);
+            snprintf(buf, n, "TLSv1.3-draft%u", (unsigned)(v & 0xff));
         else
             snprintf(buf, n, "0x%04x", v);
         return buf;

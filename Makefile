@@ -36,7 +36,8 @@ BUILD_DEBS := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-de
               libhiredis-dev libssl-dev
 TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin openssl \
               ca-certificates python3 iproute2 tcpreplay
-BENCH_DEBS := hyperfine
+RUN_DEBS   := ca-certificates python3
+BENCH_DEBS := hyperfine bc time
 
 SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c))
 DISSECT_SRC := $(wildcard dissectors/*.c)
@@ -46,7 +47,7 @@ SENSOR_OBJ := $(SENSOR_SRC:%.c=$(BUILD)/%.o)
 DISSECT_OBJ := $(DISSECT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all demo test check unit unit-bins deps deps-build deps-test check-libs bench pcaps lint \
+.PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test check-libs bench pcaps lint \
         format format-check clean
 
 all: check-libs $(BUILD)/postcard
@@ -106,7 +107,10 @@ deps-test: deps-build
 deps: deps-test
 
 # --- what a new user runs ----------------------------------------------------
-demo: deps-build
+deps-run:
+	$(call install_missing,$(RUN_DEBS))
+
+demo: deps-build deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "== postcard -r pcaps/demo.pcapng"
 	@$(BUILD)/postcard -r pcaps/demo.pcapng -w $(BUILD)/demo.json

@@ -19,6 +19,18 @@ def main(path):
                     r["app_proto"], r["dest_ip"], r["dest_port"], m["starttls"], logins,
                     m["cleartext_messages"]))
                 continue
+            if r.get("event_type") == "tls":
+                t = r["tls"]
+                certs = t.get("certs") or []
+                bad = [k for c in certs for k in ("expired", "not_yet_valid", "self_signed",
+                                                  "weak_key", "weak_signature", "name_mismatch")
+                       if c.get(k)]
+                print("TLS   %s:%d  %s %s%s%s" % (
+                    r["dest_ip"], r["dest_port"], t.get("version") or "(no ServerHello)",
+                    t.get("cipher") or "",
+                    (" weak: " + ",".join(t["cipher_weaknesses"])) if t.get("cipher_weaknesses") else "",
+                    (" certificate: " + ",".join(sorted(set(bad)))) if bad else ""))
+                continue
             if r.get("event_type") != "flow":
                 continue
             fl = r["flow"]

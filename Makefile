@@ -41,10 +41,12 @@ BENCH_DEBS := hyperfine bc time
 
 SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c))
 DISSECT_SRC := $(wildcard dissectors/*.c)
+RULES_SRC  := $(wildcard rules/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 
 SENSOR_OBJ := $(SENSOR_SRC:%.c=$(BUILD)/%.o)
 DISSECT_OBJ := $(DISSECT_SRC:%.c=$(BUILD)/%.o)
+RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test check-libs bench pcaps lint \
@@ -74,17 +76,27 @@ $(BUILD)/libdissect.a: $(DISSECT_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
+$(BUILD)/rules/%.o: rules/%.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Irules -c $< -o $@
+
+$(BUILD)/librules.a: $(RULES_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
 $(BUILD)/libsensor.a: $(SENSOR_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/postcard: $(BUILD)/sensor/main.o $(BUILD)/libsensor.a $(BUILD)/libdissect.a
+$(BUILD)/postcard: $(BUILD)/sensor/main.o $(BUILD)/libsensor.a $(BUILD)/librules.a \
+                   $(BUILD)/libdissect.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(DEP_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libsensor.a $(BUILD)/libdissect.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libsensor.a $(BUILD)/librules.a \
+                  $(BUILD)/libdissect.a
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Itests/unit $(LDFLAGS) -o $@ $< \
-	  $(BUILD)/libsensor.a $(BUILD)/libdissect.a $(DEP_LIBS)
+	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Irules -Itests/unit $(LDFLAGS) -o $@ $< \
+	  $(BUILD)/libsensor.a $(BUILD)/librules.a $(BUILD)/libdissect.a $(DEP_LIBS)
 
 # --- set-up on a fresh Debian 12 machine -------------------------------------
 define install_missing

@@ -352,7 +352,6 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     if (f->is_bypassed)
         return;
 
-    classify_packet(s->cl, &f->cls, &pk);
     s->cur = f;
     if (pk.l4 == 6) {
         reasm_segment(&s->pool, &f->rd[dir], dir, pk.tcp_flags, pk.seq, pk.payload,
@@ -367,6 +366,14 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
         classify_stream_start(&f->cls, dir, pk.payload, pk.payload_len);
     }
     s->cur = NULL;
+    /* nDPI is asked only what the bytes did not already tell: TLS, or mail on
+     * its own port, needs no second opinion (mail on another port does: FTP
+     * greets with "220" too) */
+    bool implicit;
+    const struct classify *c = &f->cls;
+    if (!(c->by == BY_CONTENT &&
+          (c->app == APP_TLS || (c->app != APP_OTHER && port_mail_proto(f, &implicit) >= 0))))
+        classify_packet(s->cl, &f->cls, &pk);
     if (!of_interest(s, f)) {
         f->is_bypassed = true;
         s->st.flows_bypassed++;

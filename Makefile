@@ -70,7 +70,7 @@ $(BUILD)/dissectors/x509.o: dissectors/x509.c
 
 $(BUILD)/sensor/%.o: sensor/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Irules $(DEP_CFLAGS) -c $< -o $@
 
 $(BUILD)/libdissect.a: $(DISSECT_OBJ)
 	@mkdir -p $(@D)

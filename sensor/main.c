@@ -24,6 +24,7 @@
 #include "decode.h"
 #include "limits.h"
 #include "output.h"
+#include "rules.h"
 #include "sensor.h"
 
 #define MAX_FILES 1024
@@ -79,6 +80,11 @@ static void usage(FILE *f)
             "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
             "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
             "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
+            "\n"
+            "rules:\n"
+            "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
+            "  -R PATH              a rule file, or a directory of *.rules\n"
+            "  --config FILE        variables for the rules (NAME = value lines)\n"
             "\n"
             "other:\n"
             "  -q                   quiet: no progress, no summary\n"
@@ -218,7 +224,38 @@ enum {
     OPT_TLS_ALL,
     OPT_NO_FLOWS,
     OPT_CA_FILE,
+    OPT_CHECK_RULES,
+    OPT_CONFIG,
 };
+
+/*
+ * postcard --check-rules -R PATH [--config FILE]: load the rules, print every
+ * problem as file:line:col: message, then a summary if there was no error.
+ * Exit 0 when the rules load without error, 1 otherwise.
+ */
+static int check_rules(const char *path, const char *config)
+{
+    struct rule_vars *vars = rule_vars_new();
+    struct rule_diag diag;
+    rule_diag_init(&diag);
+    int rc = 0;
+    if (config != NULL && rule_vars_load(vars, config, &diag) != 0)
+        rc = 1;
+    struct ruleset *rs = ruleset_new();
+    if (rules_load_path(rs, path, vars, &diag) != 0)
+        rc = 1;
+    if (rule_diag_text(&diag) != NULL)
+        fputs(rule_diag_text(&diag), stderr);
+    if (rc == 0)
+        ruleset_summary(rs, stdout);
+    else
+        fprintf(stderr, "postcard: %s: %u error(s), %u warning(s)\n", path, diag.errors,
+                diag.warnings);
+    ruleset_free(rs);
+    rule_diag_free(&diag);
+    rule_vars_free(vars);
+    return rc;
+}
 
 int main(int argc, char **argv)
 {
@@ -231,17 +268,20 @@ int main(int argc, char **argv)
         {"tls-all-ports", no_argument, NULL, OPT_TLS_ALL},
         {"no-flow-records", no_argument, NULL, OPT_NO_FLOWS},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
+        {"config", required_argument, NULL, OPT_CONFIG},
         {NULL, 0, NULL, 0},
     };
     const char *files[MAX_FILES];
     int n_files = 0;
-    const char *iface = NULL, *wfile = NULL;
+    const char *iface = NULL, *wfile = NULL, *rules_path = NULL, *config = NULL;
+    bool do_check_rules = false;
     bool quiet = false;
     struct live_opts lo = {SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT, true, false};
     struct sensor_opts so = {0};
     long long v;
     int ch;
-    while ((ch = getopt_long(argc, argv, "+r:i:w:s:B:pqh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+r:i:w:s:B:R:pqh", longopts, NULL)) != -1) {
         switch (ch) {
         case 'r':
             if (n_files == MAX_FILES) {
@@ -300,10 +340,26 @@ int main(int argc, char **argv)
         case OPT_CA_FILE:
             so.ca_file = optarg;
             break;
+        case 'R':
+            rules_path = optarg;
+            break;
+        case OPT_CHECK_RULES:
+            do_check_rules = true;
+            break;
+        case OPT_CONFIG:
+            config = optarg;
+            break;
         default:
             usage(stderr);
             return 2;
         }
+    }
+    if (do_check_rules) {
+        if (rules_path == NULL) {
+            fprintf(stderr, "postcard: --check-rules needs -R PATH (a file or a directory)\n");
+            return 2;
+        }
+        return check_rules(rules_path, config);
     }
     if ((n_files == 0) == (iface == NULL)) {
         fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");

@@ -606,6 +606,32 @@ def test_bad_ca_file_is_a_startup_error():
     assert st == 1 and "/nonexistent/ca.pem" in err and len(err.strip().splitlines()) == 1, err
 
 
+# --- rules (the language front-end; matching comes with the engine) ---------------------
+
+def test_check_rules_default_set_loads_clean():
+    st, out, err = run(["--check-rules", "-R", os.path.join(ROOT, "rules")])
+    assert st == 0 and err == "", err
+    assert re.search(r"rules: \d+ loaded", out), out
+    for finding in ("cleartext-login", "starttls-stripped", "weak-cipher", "cert-expired"):
+        assert finding in out, (finding, out)
+
+
+def test_check_rules_reports_file_line_col_and_suggests():
+    d = tempfile.mkdtemp()
+    try:
+        p = os.path.join(d, "bad.rules")
+        with open(p, "w") as fh:
+            fh.write("# a comment\n"
+                     "alert smtp any any -> any 25 (msg:\"x\"; clastype:cleartext-login; sid:1;)\n")
+        st, out, err = run(["--check-rules", "-R", p])
+        assert st == 1, (st, err)
+        assert "%s:2:40: unknown option 'clastype'; did you mean 'classtype'?" % p in err, err
+        st, _, err = run(["--check-rules"])
+        assert st == 2 and "-R" in err, err
+    finally:
+        shutil.rmtree(d)
+
+
 # --- command line -------------------------------------------------------------
 
 def test_help_and_version():

@@ -348,18 +348,9 @@ static void server_line(struct imap *s, struct span line, bool continued,
             sasl_emit_login(&s->sasl, NULL, r, line, em);
         s->in_sasl = false;
         break;
-    case IMAP_CMD_STARTTLS: { /* RFC 9051 §6.2.1 */
-        struct event ev = {.type = EV_STARTTLS_REPLY, .dir = DIR_TO_CLIENT};
-        ev.u.reply.ok = ok;
-        ev.u.reply.line = line;
-        emit(em, &ev);
-        if (ok) {
-            s->is_tls = true;
-            struct event up = {.type = EV_UPGRADE, .dir = DIR_TO_CLIENT};
-            emit(em, &up);
-        }
+    case IMAP_CMD_STARTTLS: /* RFC 9051 §6.2.1 */
+        s->is_tls = dissect_starttls_reply(em, ok, line);
         break;
-    }
     default:
         break;
     }

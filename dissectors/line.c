@@ -62,6 +62,19 @@ void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
     emit(em, &ev);
 }
 
+bool dissect_starttls_reply(const struct emitter *em, bool ok, struct span line)
+{
+    struct event ev = {.type = EV_STARTTLS_REPLY, .dir = DIR_TO_CLIENT};
+    ev.u.reply.ok = ok;
+    ev.u.reply.line = line;
+    emit(em, &ev);
+    if (ok) {
+        struct event up = {.type = EV_UPGRADE, .dir = DIR_TO_CLIENT};
+        emit(em, &up);
+    }
+    return ok;
+}
+
 enum line_step line_step(bool *discard, enum dir d, const uint8_t *p, size_t n, size_t max,
                          struct span *line, size_t *used, const struct emitter *em)
 {

@@ -37,6 +37,10 @@ enum line_step {
 enum line_step line_step(bool *discard, enum dir d, const uint8_t *p, size_t n, size_t max,
                          struct span *line, size_t *used, const struct emitter *em);
 
+/* The server answered STARTTLS/STLS: emit EV_STARTTLS_REPLY, and EV_UPGRADE
+ * if it accepted. Returns ok (the caller then treats its bytes as TLS). */
+bool dissect_starttls_reply(const struct emitter *em, bool ok, struct span line);
+
 /* Emit an EV_ANOMALY event. */
 void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a);
 

@@ -180,18 +180,9 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
             s->msg_bytes = 0;
         }
         break;
-    case POP3_CMD_STLS: { /* RFC 2595 §4 */
-        struct event ev = {.type = EV_STARTTLS_REPLY, .dir = DIR_TO_CLIENT};
-        ev.u.reply.ok = ok;
-        ev.u.reply.line = line;
-        emit(em, &ev);
-        if (ok) {
-            s->is_tls = true;
-            struct event up = {.type = EV_UPGRADE, .dir = DIR_TO_CLIENT};
-            emit(em, &up);
-        }
+    case POP3_CMD_STLS: /* RFC 2595 §4 */
+        s->is_tls = dissect_starttls_reply(em, ok, line);
         break;
-    }
     case POP3_CMD_PASS:
         if (s->sasl.is_active)
             sasl_emit_login(&s->sasl, "USER", r, line, em);

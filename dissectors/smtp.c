@@ -220,19 +220,12 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
             emit(em, &ev);
         }
         break;
-    case SMTP_CMD_STARTTLS: { /* RFC 3207 §4: 220 ready, 454/501 refused */
-        struct event ev = {.type = EV_STARTTLS_REPLY, .dir = DIR_TO_CLIENT};
-        ev.u.reply.ok = c0 == '2' && c1 == '2' && c2 == '0';
-        ev.u.reply.line = line;
-        emit(em, &ev);
-        if (ev.u.reply.ok) {
+    case SMTP_CMD_STARTTLS: /* RFC 3207 §4: 220 ready, 454/501 refused */
+        if (dissect_starttls_reply(em, is_220, line)) {
             s->is_tls = true;
             s->cst = SMTP_C_TLS;
-            struct event up = {.type = EV_UPGRADE, .dir = DIR_TO_CLIENT};
-            emit(em, &up);
         }
         break;
-    }
     case SMTP_CMD_AUTH: /* RFC 4954 §4: 334 continues, 235 success, else failure */
         if (c0 == '3' && c1 == '3' && c2 == '4')
             return; /* the exchange goes on: the command stays pending */

@@ -68,6 +68,12 @@ $(BUILD)/dissectors/x509.o: dissectors/x509.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -c $< -o $@
 
+# the default rules: this tree's rules/ (override: make RULES_DIR=/usr/share/postcard/rules)
+RULES_DIR ?= $(CURDIR)/rules
+$(BUILD)/sensor/main.o: sensor/main.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -Irules $(DEP_CFLAGS) -DPOSTCARD_RULES_DIR='"$(RULES_DIR)"' -c $< -o $@
+
 $(BUILD)/sensor/%.o: sensor/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Irules $(DEP_CFLAGS) -c $< -o $@

@@ -154,4 +154,22 @@ void rl_add_rule(const struct rl_ctx *c, struct rule *r, size_t sid_off);
 void rl_add_suppress(const struct rl_ctx *c, struct rule_suppress *s);
 void rl_rule_free(struct rule *r);
 
+/* ---- matching (match.c) --------------------------------------------------- */
+struct rule_fact;
+struct rule_facts;
+bool rl_addr_in(const struct rule_addr_set *s, const uint8_t *a, uint8_t ipver);
+/* Does p hold for the fact v (docs/rules.md's table of forms)? */
+bool rl_pred_holds(const struct rule_pred *p, const struct rule_fact *v);
+/* One of mail.login.mechanism .. mail.login.user: a fact of each attempt. */
+bool rl_is_login_field(enum rule_field f);
+/* Do rules of protocol p apply to this session? */
+bool rl_proto_applies(enum rule_proto p, const struct rule_facts *f);
+
+/* ---- thresholds (threshold.c) -------------------------------------------- */
+struct rule_thresholds;
+struct rule_match_stats;
+/* r has a threshold and held for f at now_s: count it; may it raise its alert? */
+bool rl_threshold_allows(struct rule_thresholds *t, const struct rule *r,
+                         const struct rule_facts *f, int64_t now_s, struct rule_match_stats *ms);
+
 #endif

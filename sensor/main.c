@@ -24,6 +24,7 @@
 #include "decode.h"
 #include "limits.h"
 #include "output.h"
+#include "engine.h"
 #include "rules.h"
 #include "sensor.h"
 
@@ -31,7 +32,12 @@
 
 /* Signal state: the one place that must be process-wide. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 static struct capture *volatile active_capture;
+
+#ifndef POSTCARD_RULES_DIR
+#define POSTCARD_RULES_DIR "/usr/local/share/postcard/rules"
+#endif
 
 static void on_signal(int sig)
 {
@@ -41,10 +47,64 @@ static void on_signal(int sig)
         capture_break(active_capture);
 }
 
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+}
+
 struct run {
-    struct sensor *s; /* the sensor */
-    int link;         /* link type of the current capture */
+    struct sensor *s;       /* the sensor */
+    int link;               /* link type of the current capture */
+    const char *rules_path; /* -R, or the default rules directory */
+    const char *config;     /* --config, or NULL */
 };
+
+/*
+ * Load the rules at path with the variables of config (NULL: none) into an
+ * engine. Every problem goes to diag. NULL when there was any error.
+ */
+static struct rule_engine *load_rules(const char *path, const char *config,
+                                      struct rule_diag *diag)
+{
+    struct rule_vars *vars = rule_vars_new();
+    int rc = 0;
+    if (config != NULL && rule_vars_load(vars, config, diag) != 0)
+        rc = -1;
+    struct ruleset *rs = ruleset_new();
+    if (rc == 0 && rules_load_path(rs, path, vars, diag) != 0)
+        rc = -1;
+    rule_vars_free(vars);
+    if (rc != 0) {
+        ruleset_free(rs);
+        return NULL;
+    }
+    return rule_engine_new(rs);
+}
+
+/* SIGHUP: load the rules again; a set with any error is refused and the old one stays. */
+static void reload_rules(struct run *r)
+{
+    reload_requested = 0;
+    struct rule_diag diag;
+    rule_diag_init(&diag);
+    struct rule_engine *e = load_rules(r->rules_path, r->config, &diag);
+    const struct rule_engine *cur = r->s->al.engine;
+    size_t n_cur = cur != NULL ? ruleset_len(rule_engine_ruleset(cur)) : 0;
+    if (e == NULL) {
+        fprintf(stderr,
+                "postcard: rules reload from %s rejected (%u error(s)), keeping the %zu rules in "
+                "use:\n%s",
+                r->rules_path, diag.errors, n_cur, rule_diag_text(&diag));
+    } else {
+        const struct ruleset *rs = rule_engine_ruleset(e);
+        fprintf(stderr, "postcard: rules reloaded from %s: %zu rules, %zu suppress lines (were %zu rules)\n%s",
+                r->rules_path, ruleset_len(rs), ruleset_suppress_len(rs), n_cur,
+                rule_diag_text(&diag));
+        rule_engine_free(sensor_set_rules(r->s, e));
+    }
+    rule_diag_free(&diag);
+}
 
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
 {
@@ -73,6 +133,8 @@ static void usage(FILE *f)
             "output:\n"
             "  -w FILE              append JSON lines to FILE (default: stdout)\n"
             "  --no-flow-records    do not write event_type \"flow\" records\n"
+            "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
+            "                       (alerts carry the session's facts all the same)\n"
             "\n"
             "analysis:\n"
             "  --max-flows N        flows tracked at once (default %d)\n"
@@ -83,15 +145,17 @@ static void usage(FILE *f)
             "\n"
             "rules:\n"
             "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
-            "  -R PATH              a rule file, or a directory of *.rules\n"
+            "  -R PATH              a rule file, or a directory of *.rules (default:\n"
+            "                       %s)\n"
             "  --config FILE        variables for the rules (NAME = value lines)\n"
+            "  SIGHUP               reload -R and --config; a set with errors is refused\n"
             "\n"
             "other:\n"
             "  -q                   quiet: no progress, no summary\n"
             "  -h, --help           this help\n"
             "  --version            version and library versions\n",
             SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, FLOW_MAX_DEFAULT,
-            REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024));
+            REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024), POSTCARD_RULES_DIR);
 }
 
 static int parse_num(const char *opt, const char *s, long long lo, long long hi, long long *out)
@@ -201,6 +265,10 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
             break;
         if (n == 0 && !capture_is_live(c))
             break;
+        if (reload_requested) {
+            progress_clear(pg);
+            reload_rules(r);
+        }
         progress_show(pg, c, r->s->st.packets - pkts0, false);
     }
     progress_clear(pg);
@@ -223,6 +291,7 @@ enum {
     OPT_REASM_MEM,
     OPT_TLS_ALL,
     OPT_NO_FLOWS,
+    OPT_NO_SESSIONS,
     OPT_CA_FILE,
     OPT_CHECK_RULES,
     OPT_CONFIG,
@@ -267,6 +336,7 @@ int main(int argc, char **argv)
         {"reasm-memory", required_argument, NULL, OPT_REASM_MEM},
         {"tls-all-ports", no_argument, NULL, OPT_TLS_ALL},
         {"no-flow-records", no_argument, NULL, OPT_NO_FLOWS},
+        {"no-session-records", no_argument, NULL, OPT_NO_SESSIONS},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
         {"config", required_argument, NULL, OPT_CONFIG},
@@ -337,6 +407,10 @@ int main(int argc, char **argv)
         case OPT_NO_FLOWS:
             so.no_flow_records = true;
             break;
+        case OPT_NO_SESSIONS:
+            so.no_mail_records = true;
+            so.no_tls_records = true;
+            break;
         case OPT_CA_FILE:
             so.ca_file = optarg;
             break;
@@ -365,6 +439,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");
         return 2;
     }
+    /* The rules first: a sensor with a broken rule set would watch for nothing. */
+    struct rule_engine *engine = NULL;
+    const char *rpath = rules_path != NULL ? rules_path : POSTCARD_RULES_DIR;
+    if (rules_path == NULL && access(rpath, F_OK) != 0) {
+        fprintf(stderr, "postcard: warning: no rules at %s: no alerts (give -R PATH)\n", rpath);
+    } else {
+        struct rule_diag diag;
+        rule_diag_init(&diag);
+        engine = load_rules(rpath, config, &diag);
+        fputs(rule_diag_text(&diag), stderr);
+        if (engine == NULL) {
+            fprintf(stderr, "postcard: %s: %u error(s) in the rules: not started (check them "
+                            "with --check-rules)\n",
+                    rpath, diag.errors);
+            rule_diag_free(&diag);
+            return 1;
+        }
+        rule_diag_free(&diag);
+    }
     char *filter = join_filter(argc - optind, argv + optind);
 
     struct err e = {""};
@@ -373,16 +466,19 @@ int main(int argc, char **argv)
     struct output *out = out_file_open(wfile, &e);
     if (out == NULL) {
         fprintf(stderr, "postcard: %s\n", e.msg);
+        rule_engine_free(engine);
         free(filter);
         return 1;
     }
     struct sensor *s = sensor_new(&so, out, &e);
     if (s == NULL) {
         fprintf(stderr, "postcard: %s\n", e.msg);
+        rule_engine_free(engine);
         out->close(out);
         free(filter);
         return 1;
     }
+    sensor_set_rules(s, engine);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -390,8 +486,11 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a blocking read goes on; the reload waits for the next batch */
+    sigaction(SIGHUP, &sa, NULL);
 
-    struct run r = {s, 0};
+    struct run r = {s, 0, rpath, config};
     struct progress pg = {!quiet && isatty(2) && iface == NULL, 0, 0, false};
     int status = 0;
     if (iface != NULL) {
@@ -422,6 +521,8 @@ int main(int argc, char **argv)
             capture_close(c);
         }
     }
+    if (reload_requested)
+        reload_rules(&r);
     sensor_finish(s);
     if (!quiet)
         sensor_print_summary(s, stderr, iface != NULL);

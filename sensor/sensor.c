@@ -194,28 +194,36 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         reasm_flush(&s->pool, &f->rd[1], 1, &s->cons);
     }
     classify_end(s->cl, &f->cls, NULL);
+    const struct session *ss = NULL;
+    const struct tls_session *ts = NULL;
     if (f->app != NULL) {
         /* A "220" greeting on another port can be FTP (RFC 959): if nDPI named
          * something else and no mail port is involved, it was not mail. */
         bool implicit;
         bool not_mail = f->cls.ndpi_app == APP_OTHER && f->proxy != PROXY_TUNNEL &&
                         port_mail_proto(f, &implicit) < 0;
-        if (session_end(f->app, s->starttls, f, f->tls, &s->j, &s->st) && !not_mail &&
-            !s->opts.no_mail_records)
-            s->out->write(s->out, s->j.buf, s->j.len);
+        if (session_close(f->app, s->starttls, f, &s->st) && !not_mail)
+            ss = f->app;
     }
     if (f->tls != NULL) {
         char host[256];
         const char *expect = f->app ? session_server_name(f->app, host, sizeof host) : NULL;
-        if (tls_session_end(f->tls, &s->tls, f, expect, &s->j) && !s->opts.no_tls_records)
-            s->out->write(s->out, s->j.buf, s->j.len);
-        tls_session_free(f->tls);
-        f->tls = NULL;
+        if (tls_session_close(f->tls, &s->tls, expect))
+            ts = f->tls;
     }
-    if (f->app != NULL) {
-        session_free(f->app);
-        f->app = NULL;
+    if (ss != NULL && !s->opts.no_mail_records) {
+        session_record(ss, f, ts, &s->j);
+        s->out->write(s->out, s->j.buf, s->j.len);
     }
+    if (ts != NULL && !s->opts.no_tls_records) {
+        tls_session_record(ts, f, &s->j);
+        s->out->write(s->out, s->j.buf, s->j.len);
+    }
+    alerts_session(&s->al, s->out, &s->j, f, ss, ts);
+    tls_session_free(f->tls);
+    f->tls = NULL;
+    session_free(f->app);
+    f->app = NULL;
     reasm_stop(&s->pool, &f->rd[0]);
     reasm_stop(&s->pool, &f->rd[1]);
     s->st.flows_ended++;
@@ -267,6 +275,7 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
         return NULL;
     }
     s->no_trust_store = s->tls.store == NULL;
+    s->al.thr = rule_thresholds_new(0);
     s->cons.data = stream_data;
     s->cons.gap = stream_gap;
     s->cons.ctx = s;
@@ -278,6 +287,8 @@ void sensor_free(struct sensor *s)
     if (s == NULL)
         return;
     flow_table_free(s->ft);
+    rule_engine_free(s->al.engine);
+    rule_thresholds_free(s->al.thr);
     starttls_memory_free(s->starttls);
     certcache_free(s->tls.certs);
     x509_store_free(s->tls.store);
@@ -383,6 +394,13 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     }
 }
 
+struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e)
+{
+    struct rule_engine *old = s->al.engine;
+    s->al.engine = e;
+    return old;
+}
+
 void sensor_finish(struct sensor *s)
 {
     flow_end_all(s->ft);
@@ -436,6 +454,20 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
         fprintf(f, "  kernel:         %llu received, %llu dropped, %llu dropped by interface\n",
                 (unsigned long long)st->kernel_recv, (unsigned long long)st->kernel_drop,
                 (unsigned long long)st->iface_drop);
+    const struct rule_match_stats *ms = &s->al.ms;
+    if (s->al.engine != NULL)
+        fprintf(f, "  alerts:         %llu written (%zu rules; %llu sessions judged, %llu passed, "
+                   "%llu alerts suppressed, %llu held back by thresholds)\n",
+                (unsigned long long)s->al.written, ruleset_len(rule_engine_ruleset(s->al.engine)),
+                (unsigned long long)ms->sessions, (unsigned long long)ms->passed,
+                (unsigned long long)ms->suppressed, (unsigned long long)ms->thresholded);
+    else
+        fprintf(f, "  alerts:         none: no rules loaded\n");
+    if (ms->over_cap || ms->thr_evicted)
+        fprintf(f, "  rule limits:    %llu alerts past %d per session, %llu threshold counters "
+                   "evicted\n",
+                (unsigned long long)ms->over_cap, RULES_MAX_ALERTS_PER_SESSION,
+                (unsigned long long)ms->thr_evicted);
     fprintf(f, "  records:        %llu written", s->out->written);
     if (s->out->failed)
         fprintf(f, ", %llu failed", s->out->failed);

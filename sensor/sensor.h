@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alerts.h"
 #include "classify.h"
 #include "common.h"
 #include "decode.h"
@@ -57,6 +58,7 @@ struct sensor {
     size_t n_apps;                 /* entries used in apps */
     struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
     uint64_t flows_tcp, flows_udp; /* flows by transport */
+    struct alerting al;            /* the rules and their alerts */
 };
 
 /* out is borrowed and must outlive the sensor. */
@@ -66,6 +68,10 @@ void sensor_free(struct sensor *s);
 /* One captured frame. */
 void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, size_t wirelen,
                    pc_time ts);
+
+/* Use rule set e from now on (NULL: no rules); returns the one used before, for the
+ * caller to free. Flows in progress are kept; threshold counters too. */
+struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e);
 
 /* End of input: end every flow and flush records. */
 void sensor_finish(struct sensor *s);

@@ -357,20 +357,28 @@ static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)
     j_strn(j, key, (const uint8_t *)t->s, t->n);
 }
 
-bool session_end(struct session *ss, struct starttls_memory *mem, const struct flow *f,
-                 const struct tls_session *ts, struct jbuf *j, struct stats *st)
+bool session_close(struct session *ss, struct starttls_memory *mem, const struct flow *f,
+                   struct stats *st)
 {
-    static const char *const names[] = {"smtp", "pop3", "imap"};
-    static const char *const results[] = {"unknown", "success", "failure"};
-    if (!ss->is_implicit && !ss->is_upgraded) {
+    if (!ss->is_implicit && !ss->is_upgraded && !ss->is_closed) {
         struct sess_ctx c = {ss, mem, f, st};
         struct emitter em = {on_event, &c};
         ss->d->finish(ss->dstate, &em);
     }
-    if (!ss->is_implicit && !ss->is_valid)
-        return false; /* not this protocol after all: no record */
-    eve_begin(j, f->last, f, "mail");
-    j_str(j, "app_proto", names[ss->proto]);
+    ss->is_closed = true;
+    return ss->is_implicit || ss->is_valid; /* else not this protocol after all */
+}
+
+const char *session_proto_name(const struct session *ss)
+{
+    static const char *const names[] = {"smtp", "pop3", "imap"};
+    return names[ss->proto < 3 ? ss->proto : 0];
+}
+
+void session_write(const struct session *ss, const struct flow *f, const struct tls_session *ts,
+                   struct jbuf *j)
+{
+    static const char *const results[] = {"unknown", "success", "failure"};
     j_obj(j, "mail");
     j_str(j, "port_class", session_port_class(f->sport));
     if (ss->greeting.n)
@@ -415,8 +423,15 @@ bool session_end(struct session *ss, struct starttls_memory *mem, const struct f
         j_arr_end(j);
         j_obj_end(j);
     }
+}
+
+void session_record(const struct session *ss, const struct flow *f, const struct tls_session *ts,
+                    struct jbuf *j)
+{
+    eve_begin(j, f->last, f, "mail");
+    j_str(j, "app_proto", session_proto_name(ss));
+    session_write(ss, f, ts, j);
     j_end(j);
-    return true;
 }
 
 const char *session_server_name(const struct session *ss, char *buf, size_t n)

@@ -59,6 +59,7 @@ struct session {
     bool login_disabled;              /* IMAP LOGINDISABLED advertised */
     bool login_disabled_violated;     /* and the client sent LOGIN in clear */
     bool client_started;              /* the client's first bytes were looked at */
+    bool is_closed;                   /* the flow ended: the dissector was finished */
     uint8_t n_caps;                   /* entries in caps */
     uint8_t n_logins;                 /* entries in logins */
     uint8_t n_rcpt;                   /* entries in rcpt */
@@ -87,10 +88,18 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
 void session_gap(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
                  uint64_t n, struct stats *st);
 
-/* The flow ended: finish the dissector and build the verdict record in j.
- * False when the bytes were not this protocol after all (no record). */
-bool session_end(struct session *ss, struct starttls_memory *mem, const struct flow *f,
-                 const struct tls_session *ts, struct jbuf *j, struct stats *st);
+/* The flow ended: finish the dissector. False when the bytes were not this
+ * protocol after all (then there is no record and no facts). */
+bool session_close(struct session *ss, struct starttls_memory *mem, const struct flow *f,
+                   struct stats *st);
+/* The "mail" object (and EVE's "smtp" one) as members of the record being built in j.
+ * ts: the TLS session on the same flow (closed), or NULL. */
+void session_write(const struct session *ss, const struct flow *f, const struct tls_session *ts,
+                   struct jbuf *j);
+/* The whole "mail" record. */
+void session_record(const struct session *ss, const struct flow *f, const struct tls_session *ts,
+                    struct jbuf *j);
+const char *session_proto_name(const struct session *ss);
 
 /* ts: the TLS session that followed an accepted STARTTLS, or NULL */
 const char *session_starttls_verdict(const struct session *ss, const struct tls_session *ts);

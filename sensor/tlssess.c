@@ -291,13 +291,35 @@ static bool weak_key(const struct x509_info *in)
     return false;
 }
 
-static void cert_record(struct jbuf *j, struct tls_session *ts, struct tls_ctx *ctx, unsigned i,
-                        const char *host)
+/* Verdicts of certificate i at the time it was seen (the leaf: with the name check). */
+static void judge_cert(struct tls_session *ts, struct tls_ctx *ctx, unsigned i, const char *host)
+{
+    const struct x509_info *in = &ts->certs[i].info;
+    struct tls_cert_verdict *v = &ts->verdicts[i];
+    int64_t now = ts->cert_time / 1000000;
+    v->name_mismatch = -1;
+    v->trusted = -1;
+    if (!ts->certs[i].parsed)
+        return;
+    v->expired = now > in->not_after;
+    v->not_yet_valid = now < in->not_before;
+    int64_t left = in->not_after - now;
+    v->days_left = left >= 0 ? left / 86400 : -((-left + 86399) / 86400);
+    v->weak_key = weak_key(in);
+    /* CA/Browser Forum BR 6.3.2: the 398-day limit is for the server's own certificate */
+    v->validity_too_long = i == 0 && in->not_after - in->not_before > 398LL * 86400;
+    if (i == 0 && host != NULL && host[0] != '\0' && ts->refs[0] != NULL)
+        v->name_mismatch = !x509_cert_matches_host(ts->refs[0], host, strlen(host));
+    if (ctx->store != NULL && ts->refs[i] != NULL)
+        v->trusted = x509_chain_trusted(ctx->store, ts->refs + i, ts->n_certs - i, now);
+}
+
+static void cert_record(struct jbuf *j, const struct tls_session *ts, unsigned i)
 {
     const struct tls_cert_fact *cf = &ts->certs[i];
+    const struct tls_cert_verdict *v = &ts->verdicts[i];
     const struct x509_info *in = &cf->info;
     char t[40], fp[100];
-    int64_t now = ts->cert_time / 1000000;
     j_obj(j, NULL);
     if (!cf->parsed) {
         j_bool(j, "parsed", false);
@@ -321,40 +343,64 @@ static void cert_record(struct jbuf *j, struct tls_session *ts, struct tls_ctx *
     j_str(j, "key_type", in->key_type);
     j_u64(j, "key_bits", in->key_bits);
     j_str(j, "sig_alg", in->sig_alg);
-    j_bool(j, "expired", now > in->not_after);
-    j_bool(j, "not_yet_valid", now < in->not_before);
-    int64_t left = in->not_after - now;
-    j_i64(j, "days_left", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
+    j_bool(j, "expired", v->expired);
+    j_bool(j, "not_yet_valid", v->not_yet_valid);
+    j_i64(j, "days_left", v->days_left);
     j_bool(j, "self_signed", in->self_signed);
-    j_bool(j, "weak_key", weak_key(in));
+    j_bool(j, "weak_key", v->weak_key);
     j_bool(j, "weak_signature", in->sig_weak);
-    /* CA/Browser Forum BR 6.3.2: the 398-day limit is for the server's own certificate */
-    j_bool(j, "validity_too_long", i == 0 && in->not_after - in->not_before > 398LL * 86400);
-    if (i == 0 && host != NULL && host[0] != '\0' && ts->refs[0] != NULL)
-        j_bool(j, "name_mismatch", !x509_cert_matches_host(ts->refs[0], host, strlen(host)));
+    j_bool(j, "validity_too_long", v->validity_too_long);
+    if (i == 0 && v->name_mismatch >= 0)
+        j_bool(j, "name_mismatch", v->name_mismatch == 1);
     else if (i == 0)
         j_null(j, "name_mismatch");
-    if (ctx->store != NULL && ts->refs[i] != NULL)
-        j_bool(j, "trusted", x509_chain_trusted(ctx->store, ts->refs + i, ts->n_certs - i, now));
+    if (v->trusted >= 0)
+        j_bool(j, "trusted", v->trusted == 1);
     else
         j_null(j, "trusted");
     j_obj_end(j);
 }
 
-bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct flow *f,
-                     const char *expect_host, struct jbuf *j)
+bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *expect_host)
 {
-    static const char *const protos[] = {"smtp", "pop3", "imap"};
+    if (ts->is_closed)
+        return ts->seen_ch || ts->seen_sh;
     struct tls_evctx c = {ts, ctx, 0};
     struct emitter em = {on_tls_event, &c};
     if (ts->dstate != NULL)
         tls_dissector.finish(ts->dstate, &em);
     release_state(ts);
-    if (!ts->seen_ch && !ts->seen_sh)
-        return false; /* no TLS was seen after all */
+    ts->is_closed = true;
+    ts->has_sh = ts->seen_sh || ts->hrr; /* a HelloRetryRequest names both too */
+    if (ts->has_sh) {
+        const char *name = NULL;
+        if (ts->is_sslv2) {
+            name = sslv2_cipher_name(ts->cipher, &ts->weak);
+        } else {
+            const struct tls_cipher *cs = tls_cipher_lookup((uint16_t)ts->cipher);
+            if (cs != NULL) {
+                name = cs->name;
+                ts->weak = cs->weak;
+            }
+        }
+        if (name == NULL) {
+            snprintf(ts->cipher_hex, sizeof ts->cipher_hex, "0x%04x", (unsigned)ts->cipher & 0xffffu);
+            name = ts->cipher_hex;
+        }
+        ts->cipher_name = name;
+    }
+    ts->certs_encrypted = ts->version == 0x0304 || (ts->version & 0xff00) == 0x7f00;
+    const char *host = ts->sni[0] ? ts->sni : expect_host;
+    if (!ts->certs_encrypted)
+        for (unsigned i = 0; i < ts->n_certs; i++)
+            judge_cert(ts, ctx, i, host);
+    return ts->seen_ch || ts->seen_sh; /* else no TLS was seen after all */
+}
+
+void tls_session_write(const struct tls_session *ts, struct jbuf *j)
+{
+    static const char *const protos[] = {"smtp", "pop3", "imap"};
     char vb[24], t[40], fp[100];
-    eve_begin(j, f->last, f, "tls");
-    j_str(j, "app_proto", "tls");
     j_obj(j, "tls");
     /* EVE's fields first: the leaf certificate's, where there is one */
     const struct x509_info *leaf = ts->n_certs && ts->certs[0].parsed ? &ts->certs[0].info : NULL;
@@ -373,8 +419,7 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
         j_str(j, "sni", ts->sni);
     else
         j_null(j, "sni");
-    bool has_sh = ts->seen_sh || ts->hrr; /* a HelloRetryRequest names both too */
-    if (has_sh)
+    if (ts->has_sh)
         j_str(j, "version", tls_version_name(ts->version, vb, sizeof vb));
     else
         j_null(j, "version");
@@ -420,27 +465,11 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
         j_bool(j, "extended_master_secret", ts->has_ems);
         j_obj_end(j);
     }
-    uint16_t weak = 0;
-    if (has_sh) {
-        const char *name = NULL;
-        char hx[16];
-        if (ts->is_sslv2) {
-            name = sslv2_cipher_name(ts->cipher, &weak);
-        } else {
-            const struct tls_cipher *cs = tls_cipher_lookup((uint16_t)ts->cipher);
-            if (cs != NULL) {
-                name = cs->name;
-                weak = cs->weak;
-            }
-        }
-        if (name == NULL) {
-            snprintf(hx, sizeof hx, "0x%04x", (unsigned)ts->cipher);
-            name = hx;
-        }
-        j_str(j, "cipher", name);
+    if (ts->has_sh) {
+        j_str(j, "cipher", ts->cipher_name);
         j_arr(j, "cipher_weaknesses");
         for (unsigned b = 0; b < TLS_WEAK_COUNT; b++)
-            if (weak & (1u << b))
+            if (ts->weak & (1u << b))
                 j_str(j, NULL, tls_weakness_name(1u << b));
         j_arr_end(j);
         j_u64(j, "compression", ts->compression);
@@ -470,21 +499,25 @@ bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct f
     }
     j_bool(j, "hello_retry", ts->hrr);
     j_bool(j, "handshake_complete", tls_session_succeeded(ts));
-    bool tls13 = ts->version == 0x0304 || (ts->version & 0xff00) == 0x7f00;
-    j_bool(j, "certs_encrypted", tls13);
-    if (tls13) {
+    j_bool(j, "certs_encrypted", ts->certs_encrypted);
+    if (ts->certs_encrypted) {
         j_null(j, "certs"); /* RFC 8446 §4.4.2: sent encrypted, not seen */
     } else {
-        const char *host = ts->sni[0] ? ts->sni : expect_host;
         j_arr(j, "certs");
         for (unsigned i = 0; i < ts->n_certs; i++)
-            cert_record(j, ts, ctx, i, host);
+            cert_record(j, ts, i);
         j_arr_end(j);
         if (ts->n_certs_seen > ts->n_certs)
             j_u64(j, "certs_not_analysed", ts->n_certs_seen - ts->n_certs);
     }
     j_u64(j, "anomalies", ts->anomalies);
     j_obj_end(j);
+}
+
+void tls_session_record(const struct tls_session *ts, const struct flow *f, struct jbuf *j)
+{
+    eve_begin(j, f->last, f, "tls");
+    j_str(j, "app_proto", "tls");
+    tls_session_write(ts, j);
     j_end(j);
-    return true;
 }

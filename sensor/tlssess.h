@@ -30,6 +30,15 @@ struct tls_cert_fact {
     struct x509_info info;    /* its facts */
 };
 
+struct tls_cert_verdict {
+    bool expired, not_yet_valid;  /* packet time outside notBefore..notAfter */
+    bool weak_key;                /* RSA/DSA < 2048 bits, EC < 224 */
+    bool validity_too_long;       /* leaf valid for more than 398 days */
+    int8_t name_mismatch;         /* leaf: 1 or 0; -1 when there was no name to check */
+    int8_t trusted;               /* 1 or 0; -1 when no trust store was loaded */
+    int64_t days_left;            /* whole days from packet time to notAfter */
+};
+
 struct tls_session {
     void *dstate;                 /* TLS dissector state; freed once the handshake is over */
     int from_proto;               /* enum mail_proto it was upgraded from, -1 for none */
@@ -67,6 +76,14 @@ struct tls_session {
     uint8_t n_certs_seen;         /* certificates sent */
     struct tls_cert_fact certs[TLS_CERTS_MAX];  /* the chain as sent */
     struct x509_cert *refs[TLS_CERTS_MAX];      /* for the trust check */
+    /* set by tls_session_close */
+    bool is_closed;               /* the flow ended: facts are final */
+    bool has_sh;                  /* a version and suite were chosen (ServerHello or HRR) */
+    bool certs_encrypted;         /* TLS 1.3: certificates not visible */
+    uint16_t weak;                /* the suite's enum tls_weakness bits */
+    const char *cipher_name;      /* the suite's name (static, or cipher_hex) */
+    char cipher_hex[8];           /* "0x1234" for a suite without a name */
+    struct tls_cert_verdict verdicts[TLS_CERTS_MAX]; /* per certificate */
 };
 
 struct tls_session *tls_session_new(int from_proto);
@@ -82,10 +99,15 @@ bool tls_session_is_over(const struct tls_session *ts);
 /* Did the handshake succeed (for the STARTTLS verdict)? */
 bool tls_session_succeeded(const struct tls_session *ts);
 
-/* Write the "tls" record. expect_host: the name the server gave in its mail
- * greeting (for the name check when there is no SNI), or NULL. */
-bool tls_session_end(struct tls_session *ts, struct tls_ctx *ctx, const struct flow *f,
-                     const char *expect_host, struct jbuf *j);
+/* The flow ended: finish the dissector and judge the certificates (at the time
+ * they were seen). expect_host: the name the server gave in its mail greeting
+ * (for the name check when there is no SNI), or NULL. False when no TLS was
+ * seen after all (then there is no record and no facts). */
+bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *expect_host);
+/* The "tls" object, as a member of the record being built in j. */
+void tls_session_write(const struct tls_session *ts, struct jbuf *j);
+/* The whole "tls" record. */
+void tls_session_record(const struct tls_session *ts, const struct flow *f, struct jbuf *j);
 
 const char *tls_version_name(uint16_t v, char *buf, size_t n);
 

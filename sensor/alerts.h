@@ -1,0 +1,35 @@
+/*
+ * alerts.h — the rules applied to each session when its flow ends, and the
+ * "alert" records that follow (docs/eve.md, docs/rules.md).
+ */
+#ifndef POSTCARD_ALERTS_H
+#define POSTCARD_ALERTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "rules-limits.h"
+#include "flow.h"
+#include "json.h"
+#include "output.h"
+#include "session.h"
+#include "tlssess.h"
+
+struct alerting {
+    struct rule_engine *engine;  /* the rules in use; NULL: none (no alerts) */
+    struct rule_thresholds *thr; /* threshold counters (kept across reloads) */
+    struct rule_match_stats ms;  /* what matching did */
+    uint64_t written;            /* alert records written */
+};
+
+/*
+ * Match the session that ended on flow f (ss: its mail session, ts: its
+ * TLS session, either NULL; both closed) and write its alerts to out,
+ * built in j. Returns the alerts written.
+ */
+size_t alerts_session(struct alerting *al, struct output *out, struct jbuf *j,
+                      const struct flow *f, const struct session *ss,
+                      const struct tls_session *ts);
+
+#endif

@@ -145,9 +145,14 @@ def test_every_record_is_one_json_object_per_line():
             for k in ("version", "sni", "from_proto", "client_max_version", "cipher",
                       "cipher_weaknesses", "alert", "handshake_complete", "ja3", "ja3s", "certs"):
                 assert k in r["tls"], "missing tls.%s" % k
+        elif r["event_type"] == "alert":
+            for k in ("action", "gid", "signature_id", "rev", "signature", "category",
+                      "severity"):
+                assert k in r["alert"], "missing alert.%s" % k
+            assert "mail" in r or "tls" in r, "alert without the session's facts: " + l
         else:
             raise AssertionError("unknown event_type in " + l)
-    assert kinds == {"flow", "mail", "tls"}, kinds
+    assert kinds == {"flow", "mail", "tls", "alert"}, kinds
 
 
 def test_flow_packets_and_bytes_match_tshark():

@@ -31,6 +31,12 @@ def main(path):
                     (" weak: " + ",".join(t["cipher_weaknesses"])) if t.get("cipher_weaknesses") else "",
                     (" certificate: " + ",".join(sorted(set(bad)))) if bad else ""))
                 continue
+            if r.get("event_type") == "alert":
+                a = r["alert"]
+                print("ALERT %-6s %-24s %s:%d  %s (sid %d)" % (
+                    a.get("severity_name", a["severity"]), a["category"], r["dest_ip"],
+                    r["dest_port"], a["signature"], a["signature_id"]))
+                continue
             if r.get("event_type") != "flow":
                 continue
             fl = r["flow"]

@@ -154,9 +154,9 @@ pcaps:
 
 lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
-	  --suppress=missingIncludeSystem -Isensor -Idissectors sensor dissectors
+	  --suppress=missingIncludeSystem -Isensor -Idissectors -Irules sensor dissectors rules
 	@! grep -nE '\b(strcpy|strcat|sprintf|strtok|gets|atoi|alloca)\s*\(' \
-	  sensor/*.[ch] dissectors/*.[ch] || { echo "lint: unsafe libc call" >&2; exit 1; }
+	  sensor/*.[ch] dissectors/*.[ch] rules/*.[ch] || { echo "lint: unsafe libc call" >&2; exit 1; }
 
 format:
 	clang-format -i sensor/*.[ch] dissectors/*.[ch] tests/unit/*.[ch]

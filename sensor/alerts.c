@@ -173,8 +173,10 @@ static void alert_record(struct jbuf *j, const struct rule *r, const struct flow
                          const struct session *ss, const struct tls_session *ts)
 {
     eve_begin(j, f->last, f, "alert");
-    bool tls_rule = r->proto == RULE_PROTO_TLS || ss == NULL;
-    j_str(j, "app_proto", tls_rule ? "tls" : session_proto_name(ss));
+    const char *app = "tls";
+    if (ss != NULL && r->proto != RULE_PROTO_TLS)
+        app = session_proto_name(ss);
+    j_str(j, "app_proto", app);
     j_obj(j, "alert");
     j_str(j, "action", "allowed"); /* EVE's word for an alert that blocked nothing */
     j_u64(j, "gid", 1);

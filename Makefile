@@ -132,7 +132,7 @@ demo: deps-build deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "== postcard -r pcaps/demo.pcapng"
 	@$(BUILD)/postcard -r pcaps/demo.pcapng -w $(BUILD)/demo.json
-	@echo "== records written to $(BUILD)/demo.json; the flows it found:"
+	@echo "== records written to $(BUILD)/demo.json; the alerts, sessions and flows it found:"
 	@python3 tests/show.py $(BUILD)/demo.json
 
 test check: deps-test

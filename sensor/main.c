@@ -439,6 +439,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");
         return 2;
     }
+    /* Signals before anything slow: a SIGHUP or SIGTERM sent early is not fatal. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sa.sa_flags = SA_RESTART; /* a blocking read goes on; the reload waits for the next batch */
+    sigaction(SIGHUP, &sa, NULL);
+
     /* The rules first: a sensor with a broken rule set would watch for nothing. */
     struct rule_engine *engine = NULL;
     const char *rpath = rules_path != NULL ? rules_path : POSTCARD_RULES_DIR;
@@ -480,15 +491,6 @@ int main(int argc, char **argv)
     }
     sensor_set_rules(s, engine);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART; /* a blocking read goes on; the reload waits for the next batch */
-    sigaction(SIGHUP, &sa, NULL);
 
     struct run r = {s, 0, rpath, config};
     struct progress pg = {!quiet && isatty(2) && iface == NULL, 0, 0, false};

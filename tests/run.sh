@@ -3,7 +3,7 @@
 #
 #   tests/run.sh            unit tests, then integration tests
 #   tests/run.sh unit       unit tests only
-#   tests/run.sh integration [name-filter]
+#   tests/run.sh integration [name-filter]   (tests/integration.py, then tests/integration_alerts.py)
 #
 # BUILD names the build directory (default build/san: the ASan+UBSan build).
 set -u
@@ -47,6 +47,8 @@ fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
     /usr/bin/env python3 tests/integration.py "${2:-}" 2>&1 | tee "$tmp/int" | grep -v '^ok - '
     count "$tmp/int" integration
+    /usr/bin/env python3 tests/integration_alerts.py "${2:-}" 2>&1 | tee "$tmp/alerts" | grep -v '^ok - '
+    count "$tmp/alerts" integration-alerts
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

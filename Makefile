@@ -27,8 +27,8 @@ ifeq ($(WERROR),1)
 endif
 # Evaluated when used (after `make deps` may have installed the libraries).
 DEP_CFLAGS = $(patsubst -I%,-isystem %,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
-DEP_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP -Idissectors
+DEP_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) -MMD -MP -Idissectors
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian 12 packages: to build, and to run the tests.

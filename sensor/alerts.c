@@ -169,10 +169,11 @@ static void write_metadata(struct jbuf *j, const struct rule *r)
     j_obj_end(j);
 }
 
-static void alert_record(struct jbuf *j, const struct rule *r, const struct flow *f,
-                         const struct session *ss, const struct tls_session *ts)
+static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct rule *r,
+                         const struct flow *f, const struct session *ss,
+                         const struct tls_session *ts)
 {
-    eve_begin(j, f->last, f, "alert");
+    eve_begin(j, ec, f->last, f, "alert");
     const char *app = "tls";
     if (ss != NULL && r->proto != RULE_PROTO_TLS)
         app = session_proto_name(ss);
@@ -195,8 +196,8 @@ static void alert_record(struct jbuf *j, const struct rule *r, const struct flow
     j_end(j);
 }
 
-size_t alerts_session(struct alerting *al, struct output *out, struct jbuf *j,
-                      const struct flow *f, const struct session *ss,
+size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
+                      struct jbuf *j, const struct flow *f, const struct session *ss,
                       const struct tls_session *ts)
 {
     if (al->engine == NULL || (ss == NULL && ts == NULL))
@@ -217,8 +218,8 @@ size_t alerts_session(struct alerting *al, struct output *out, struct jbuf *j,
     size_t n = rule_engine_match(al->engine, al->thr, &rf, f->last / 1000000, hits,
                                  RULES_MAX_ALERTS_PER_SESSION, &al->ms);
     for (size_t i = 0; i < n; i++) {
-        alert_record(j, hits[i], f, ss, ts);
-        out->write(out, j->buf, j->len);
+        alert_record(j, ec, hits[i], f, ss, ts);
+        out->write(out, REC_ALERT, j->buf, j->len);
     }
     al->written += n;
     return n;

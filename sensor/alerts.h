@@ -28,8 +28,9 @@ struct alerting {
  * TLS session, either NULL; both closed) and write its alerts to out,
  * built in j. Returns the alerts written.
  */
-size_t alerts_session(struct alerting *al, struct output *out, struct jbuf *j,
-                      const struct flow *f, const struct session *ss,
+struct eve_ctx;
+size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
+                      struct jbuf *j, const struct flow *f, const struct session *ss,
                       const struct tls_session *ts);
 
 #endif

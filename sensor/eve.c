@@ -4,6 +4,8 @@
  */
 #include "eve.h"
 
+#include "geoip.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 
@@ -26,13 +28,37 @@ void eve_addr(const uint8_t *a, int ipver, char *buf, size_t n)
         snprintf(buf, n, "?");
 }
 
-void eve_begin(struct jbuf *j, pc_time ts, const struct flow *f, const char *event_type)
+static void begin(struct jbuf *j, const struct eve_ctx *ec, pc_time ts)
 {
-    char t[40], a[INET6_ADDRSTRLEN];
+    char t[40];
     j_begin(j);
     time_iso8601(ts, t, sizeof t);
     j_str(j, "timestamp", t);
+    if (ec != NULL && ec->host != NULL)
+        j_str(j, "host", ec->host);
+}
+
+static void source(struct jbuf *j, const struct eve_ctx *ec)
+{
+    if (ec != NULL && ec->src_key != NULL && ec->src_val != NULL)
+        j_str(j, ec->src_key, ec->src_val);
+}
+
+void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts,
+                     const char *event_type)
+{
+    begin(j, ec, ts);
+    source(j, ec);
+    j_str(j, "event_type", event_type);
+}
+
+void eve_begin(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const struct flow *f,
+               const char *event_type)
+{
+    char a[INET6_ADDRSTRLEN];
+    begin(j, ec, ts);
     j_u64(j, "flow_id", f->flow_id);
+    source(j, ec);
     j_str(j, "event_type", event_type);
     eve_addr(f->cli, f->ipver, a, sizeof a);
     j_str(j, "src_ip", a);
@@ -41,6 +67,10 @@ void eve_begin(struct jbuf *j, pc_time ts, const struct flow *f, const char *eve
     j_str(j, "dest_ip", a);
     j_u64(j, "dest_port", f->sport);
     j_str(j, "proto", f->proto == 6 ? "TCP" : "UDP");
+    if (ec != NULL && ec->geo != NULL && event_type[0] != 'f') { /* not for "flow" records */
+        geoip_write(ec->geo, j, "src_geo", f->cli, f->ipver);
+        geoip_write(ec->geo, j, "dest_geo", f->srv, f->ipver);
+    }
 }
 
 static const char *end_reason(enum flow_end why)
@@ -79,12 +109,12 @@ static void tcp_flags_hex(uint8_t fl, char *buf, size_t n)
     buf[2] = '\0';
 }
 
-void eve_flow(struct jbuf *j, const struct classifier *cl, const struct flow *f,
+void eve_flow(struct jbuf *j, const struct eve_ctx *ec, const struct classifier *cl, const struct flow *f,
               enum flow_end why)
 {
     char name[64], nd[64], t[40];
     static const char *const by[] = {"none", "port", "content", "ndpi"};
-    eve_begin(j, f->last, f, "flow");
+    eve_begin(j, ec, f->last, f, "flow");
     j_str(j, "app_proto", classify_app_name(cl, &f->cls, name, sizeof name));
     j_obj(j, "flow");
     j_u64(j, "pkts_toserver", f->pkts[0]);

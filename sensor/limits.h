@@ -51,8 +51,21 @@
 #define TLS_CERTS_MAX 6 /* certificates of a chain analysed; real chains have 2-4 */
 
 /* Output */
+#define STATS_INTERVAL_LIVE 60 /* seconds between stats records live (files: one at the end) */
 #define JSON_LINE_MAX 65536 /* one JSON record; longer fields are cut */
 #define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */
+
+/* Redis output (out-redis.c, spool.c) */
+#define REDIS_HANDOFF_BYTES (8 * 1024 * 1024) /* each of the two capture->writer buffers; full: drop */
+#define REDIS_QUEUE_MAX_BYTES (256LL * 1024 * 1024) /* records in memory, whatever --redis-queue says */
+#define REDIS_BATCH_RECORDS 512 /* commands pipelined before reading replies: ~10x fewer round trips */
+#define REDIS_BATCH_BYTES (1024 * 1024) /* bytes of one pipelined batch (hiredis output buffer) */
+#define REDIS_BACKOFF_MIN_MS 100 /* first reconnect delay; doubles up to backoff_max_ms */
+#define REDIS_IDLE_WAKE_MS 200 /* the writer looks at its state this often when idle */
+#define SPOOL_SEGMENT_MIN_BYTES (64 * 1024) /* spool file size: a 64th of the cap, within these */
+#define SPOOL_SEGMENT_MAX_BYTES (16 * 1024 * 1024) /* ...so the cap is overshot by 1/64 at most */
+#define SPOOL_MAX_FILES (1 << 20) /* spool files listed at start: 16 TiB of full segments */
+#define PATH_BYTES 4096 /* a path built from a directory given on the command line */
 
 /* Capture */
 #define SNAPLEN_DEFAULT 262144 /* tcpdump's default: whole packets */

@@ -25,6 +25,8 @@
 #include "limits.h"
 #include "output.h"
 #include "engine.h"
+#include "geoip.h"
+#include "out-redis.h"
 #include "rules.h"
 #include "sensor.h"
 
@@ -85,7 +87,6 @@ static struct rule_engine *load_rules(const char *path, const char *config,
 /* SIGHUP: load the rules again; a set with any error is refused and the old one stays. */
 static void reload_rules(struct run *r)
 {
-    reload_requested = 0;
     struct rule_diag diag;
     rule_diag_init(&diag);
     struct rule_engine *e = load_rules(r->rules_path, r->config, &diag);
@@ -96,14 +97,27 @@ static void reload_rules(struct run *r)
                 "postcard: rules reload from %s rejected (%u error(s)), keeping the %zu rules in "
                 "use:\n%s",
                 r->rules_path, diag.errors, n_cur, rule_diag_text(&diag));
+        r->s->rule_reloads_rejected++;
     } else {
         const struct ruleset *rs = rule_engine_ruleset(e);
         fprintf(stderr, "postcard: rules reloaded from %s: %zu rules, %zu suppress lines (were %zu rules)\n%s",
                 r->rules_path, ruleset_len(rs), ruleset_suppress_len(rs), n_cur,
                 rule_diag_text(&diag));
         rule_engine_free(sensor_set_rules(r->s, e));
+        r->s->rule_reloads++;
     }
     rule_diag_free(&diag);
+}
+
+/* SIGHUP: the rules, and the output files (logrotate moved them away). */
+static void on_sighup(struct run *r)
+{
+    reload_requested = 0;
+    reload_rules(r);
+    struct err e = {""};
+    struct output *out = r->s->out;
+    if (out->reopen != NULL && out->reopen(out, &e) != 0)
+        fprintf(stderr, "postcard: %s\n", e.msg);
 }
 
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
@@ -267,7 +281,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
             break;
         if (reload_requested) {
             progress_clear(pg);
-            reload_rules(r);
+            on_sighup(r);
         }
         progress_show(pg, c, r->s->st.packets - pkts0, false);
     }
@@ -295,7 +309,134 @@ enum {
     OPT_CA_FILE,
     OPT_CHECK_RULES,
     OPT_CONFIG,
+    OPT_SENSOR_ID,
+    OPT_STATS_INTERVAL,
+    OPT_GEOIP,
+    OPT_ASN,
+    OPT_REDIS,
+    OPT_REDIS_MODE,
+    OPT_REDIS_KEY,
+    OPT_REDIS_PUSH,
+    OPT_REDIS_MAXLEN,
+    OPT_REDIS_EVENTS,
+    OPT_REDIS_SPOOL,
+    OPT_REDIS_SPOOL_MAX,
+    OPT_REDIS_QUEUE,
+    OPT_REDIS_TIMEOUT,
 };
+
+/* What the command line asked for beyond the sensor's own options. */
+struct cli {
+    const char *wfile;       /* -w, NULL: stdout */
+    const char *sensor_id;   /* --sensor-id, NULL: the host name */
+    const char *geoip;       /* --geoip */
+    const char *asn;         /* --asn */
+    const char *redis_url;   /* --redis, NULL: no Redis */
+    const char *redis_key;   /* --redis-key, NULL: the default for the mode */
+    struct redis_opts ro;    /* the other --redis-* settings */
+    long stats_interval;     /* --stats-interval, -1: the default */
+};
+
+/* The Redis options (returns 1 when ch was one, -1 on a bad value, 0 when not one). */
+static int redis_option(struct cli *c, int ch, const char *arg)
+{
+    long long v;
+    switch (ch) {
+    case OPT_REDIS:
+        c->redis_url = arg;
+        return 1;
+    case OPT_REDIS_MODE:
+        if (strcmp(arg, "stream") == 0)
+            c->ro.mode = REDIS_STREAM;
+        else if (strcmp(arg, "list") == 0)
+            c->ro.mode = REDIS_LIST;
+        else if (strcmp(arg, "channel") == 0)
+            c->ro.mode = REDIS_CHANNEL;
+        else {
+            fprintf(stderr, "postcard: --redis-mode: stream, list or channel, not \"%s\"\n", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_REDIS_KEY:
+        c->redis_key = arg;
+        return 1;
+    case OPT_REDIS_PUSH:
+        if (strcmp(arg, "lpush") != 0 && strcmp(arg, "rpush") != 0) {
+            fprintf(stderr, "postcard: --redis-push: lpush or rpush, not \"%s\"\n", arg);
+            return -1;
+        }
+        c->ro.rpush = strcmp(arg, "rpush") == 0;
+        return 1;
+    case OPT_REDIS_MAXLEN:
+        if (parse_num("--redis-maxlen", arg, 0, INT64_MAX, &v) != 0)
+            return -1;
+        c->ro.maxlen = (uint64_t)v;
+        return 1;
+    case OPT_REDIS_EVENTS:
+        c->ro.types = rec_types_parse(arg);
+        if (c->ro.types == 0) {
+            fprintf(stderr, "postcard: --redis-events: a list of alert, mail, tls, flow, stats "
+                            "or all, not \"%s\"\n", arg);
+            return -1;
+        }
+        return 1;
+    case OPT_REDIS_SPOOL:
+        c->ro.spool_dir = arg;
+        return 1;
+    case OPT_REDIS_SPOOL_MAX:
+        if (parse_num("--redis-spool-max", arg, 1, 1 << 20, &v) != 0)
+            return -1;
+        c->ro.spool_max_bytes = (uint64_t)v * 1024 * 1024;
+        return 1;
+    case OPT_REDIS_QUEUE:
+        if (parse_num("--redis-queue", arg, 1, 100000000, &v) != 0)
+            return -1;
+        c->ro.queue_records = (size_t)v;
+        return 1;
+    case OPT_REDIS_TIMEOUT:
+        if (parse_num("--redis-timeout", arg, 10, 600000, &v) != 0)
+            return -1;
+        c->ro.timeout_ms = (int)v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* stdout or -w FILE, and Redis when asked, behind one tee. NULL after printing why. */
+static struct output *open_outputs(struct cli *c, const char *sensor_id)
+{
+    static char key[300];
+    struct err e = {""};
+    struct output *outs[2];
+    size_t n = 0;
+    outs[n] = out_file_open(c->wfile, &e);
+    if (outs[n] == NULL) {
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        return NULL;
+    }
+    n++;
+    if (c->redis_url != NULL) {
+        c->ro.url = c->redis_url;
+        if (c->redis_key != NULL) {
+            c->ro.key = c->redis_key;
+        } else if (c->ro.mode == REDIS_STREAM) { /* one stream per sensor: docs/redis.md */
+            snprintf(key, sizeof key, "postcard:events:%s", sensor_id);
+            c->ro.key = key;
+        } else {
+            c->ro.key = "postcard:events";
+        }
+        outs[n] = out_redis_open(&c->ro, &e);
+        if (outs[n] == NULL) {
+            fprintf(stderr, "postcard: %s\n", e.msg);
+            struct err ce = {""};
+            outs[0]->close(outs[0], &ce);
+            return NULL;
+        }
+        n++;
+    }
+    return out_tee_new(outs, n);
+}
 
 /*
  * postcard --check-rules -R PATH [--config FILE]: load the rules, print every
@@ -340,11 +481,28 @@ int main(int argc, char **argv)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
         {"config", required_argument, NULL, OPT_CONFIG},
+        {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
+        {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+        {"geoip", required_argument, NULL, OPT_GEOIP},
+        {"asn", required_argument, NULL, OPT_ASN},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"redis-mode", required_argument, NULL, OPT_REDIS_MODE},
+        {"redis-key", required_argument, NULL, OPT_REDIS_KEY},
+        {"redis-push", required_argument, NULL, OPT_REDIS_PUSH},
+        {"redis-maxlen", required_argument, NULL, OPT_REDIS_MAXLEN},
+        {"redis-events", required_argument, NULL, OPT_REDIS_EVENTS},
+        {"redis-spool", required_argument, NULL, OPT_REDIS_SPOOL},
+        {"redis-spool-max", required_argument, NULL, OPT_REDIS_SPOOL_MAX},
+        {"redis-queue", required_argument, NULL, OPT_REDIS_QUEUE},
+        {"redis-timeout", required_argument, NULL, OPT_REDIS_TIMEOUT},
         {NULL, 0, NULL, 0},
     };
     const char *files[MAX_FILES];
     int n_files = 0;
-    const char *iface = NULL, *wfile = NULL, *rules_path = NULL, *config = NULL;
+    const char *iface = NULL, *rules_path = NULL, *config = NULL;
+    struct cli cli = {0};
+    cli.stats_interval = -1;
+    redis_opts_default(&cli.ro);
     bool do_check_rules = false;
     bool quiet = false;
     struct live_opts lo = {SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT, true, false};
@@ -364,7 +522,7 @@ int main(int argc, char **argv)
             iface = optarg;
             break;
         case 'w':
-            wfile = optarg;
+            cli.wfile = optarg;
             break;
         case 's':
             if (parse_num("-s", optarg, 64, 262144, &v) != 0)
@@ -423,9 +581,32 @@ int main(int argc, char **argv)
         case OPT_CONFIG:
             config = optarg;
             break;
-        default:
-            usage(stderr);
+        case OPT_SENSOR_ID:
+            if (optarg[0] == '\0' || strlen(optarg) > 255) {
+                fprintf(stderr, "postcard: --sensor-id: 1 to 255 bytes\n");
+                return 2;
+            }
+            cli.sensor_id = optarg;
+            break;
+        case OPT_STATS_INTERVAL:
+            if (parse_num("--stats-interval", optarg, 0, 86400, &v) != 0)
+                return 2;
+            cli.stats_interval = (long)v;
+            break;
+        case OPT_GEOIP:
+            cli.geoip = optarg;
+            break;
+        case OPT_ASN:
+            cli.asn = optarg;
+            break;
+        default: {
+            int r = redis_option(&cli, ch, optarg);
+            if (r == 1)
+                break;
+            if (r == 0)
+                usage(stderr);
             return 2;
+        }
         }
     }
     if (do_check_rules) {
@@ -472,11 +653,27 @@ int main(int argc, char **argv)
     char *filter = join_filter(argc - optind, argv + optind);
 
     struct err e = {""};
+    struct geoip *geo = NULL;
+    if (cli.geoip != NULL || cli.asn != NULL) {
+        geo = geoip_open(cli.geoip, cli.asn, &e);
+        if (geo == NULL) {
+            fprintf(stderr, "postcard: %s\n", e.msg);
+            rule_engine_free(engine);
+            free(filter);
+            return 1;
+        }
+    }
+    char host[256] = "";
+    if (cli.sensor_id == NULL && gethostname(host, sizeof host - 1) != 0)
+        snprintf(host, sizeof host, "postcard");
+    const char *sensor_id = cli.sensor_id != NULL ? cli.sensor_id : host;
     if (getrandom(&so.hash_seed, sizeof so.hash_seed, 0) != (ssize_t)sizeof so.hash_seed)
         so.hash_seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-    struct output *out = out_file_open(wfile, &e);
+    so.stats_interval = cli.stats_interval >= 0 ? (unsigned)cli.stats_interval
+                                                : (iface != NULL ? STATS_INTERVAL_LIVE : 0);
+    struct output *out = open_outputs(&cli, sensor_id);
     if (out == NULL) {
-        fprintf(stderr, "postcard: %s\n", e.msg);
+        geoip_free(geo);
         rule_engine_free(engine);
         free(filter);
         return 1;
@@ -484,13 +681,19 @@ int main(int argc, char **argv)
     struct sensor *s = sensor_new(&so, out, &e);
     if (s == NULL) {
         fprintf(stderr, "postcard: %s\n", e.msg);
+        struct err ce = {""};
+        out->close(out, &ce);
+        geoip_free(geo);
         rule_engine_free(engine);
-        out->close(out);
         free(filter);
         return 1;
     }
     sensor_set_rules(s, engine);
-
+    s->eve.host = sensor_id;
+    s->eve.geo = geo;
+    s->eve.src_key = iface != NULL ? "in_iface" : "pcap_filename";
+    s->eve.src_val = iface;
+    s->is_live = iface != NULL;
 
     struct run r = {s, 0, rpath, config};
     struct progress pg = {!quiet && isatty(2) && iface == NULL, 0, 0, false};
@@ -518,13 +721,14 @@ int main(int argc, char **argv)
                 status = 1;
                 continue;
             }
+            s->eve.src_val = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
             if (run_capture(&r, c, &pg) != 0)
                 status = 1;
             capture_close(c);
         }
     }
     if (reload_requested)
-        reload_rules(&r);
+        on_sighup(&r);
     sensor_finish(s);
     if (!quiet)
         sensor_print_summary(s, stderr, iface != NULL);
@@ -534,7 +738,12 @@ int main(int argc, char **argv)
         status = 1;
     }
     sensor_free(s);
-    out->close(out);
+    struct err ce = {""};
+    if (out->close(out, &ce) != 0)
+        status = 1;
+    if (ce.msg[0] != '\0')
+        fprintf(stderr, "postcard: %s\n", ce.msg);
+    geoip_free(geo);
     free(filter);
     return status;
 }

@@ -1,6 +1,8 @@
 /*
  * out-file.c — JSON lines to stdout or to a file opened for appending,
- * through a large stdio buffer (no syscall per record).
+ * through a large stdio buffer (no syscall per record). SIGHUP reopens the
+ * file by its name, so logrotate can move it away (the "create" or
+ * "copytruncate" styles both work).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,8 +19,9 @@ struct out_file {
     char *path;      /* file path, NULL for stdout */
 };
 
-static int of_write(struct output *o, const char *line, size_t n)
+static int of_write(struct output *o, enum rec_type t, const char *line, size_t n)
 {
+    (void)t;
     struct out_file *of = (struct out_file *)o;
     if (fwrite(line, 1, n, of->f) != n) {
         o->failed++;
@@ -34,17 +37,41 @@ static int of_flush(struct output *o)
     return fflush(of->f) == 0 ? 0 : -1;
 }
 
-static void of_close(struct output *o)
+static int of_reopen(struct output *o, struct err *e)
 {
     struct out_file *of = (struct out_file *)o;
-    fflush(of->f);
-    if (of->path != NULL)
-        fclose(of->f);
-    else
+    if (of->path == NULL)
+        return 0;
+    FILE *nf = fopen(of->path, "a");
+    if (nf == NULL) { /* keep writing to the old file rather than lose records */
+        err_set(e, "%s: cannot reopen: %s (still writing to the file opened before)", of->path,
+                strerror(errno));
+        return -1;
+    }
+    int rc = fclose(of->f) == 0 ? 0 : -1; /* flushes into the old file */
+    of->f = nf;
+    setvbuf(of->f, of->buf, _IOFBF, OUT_BUF_BYTES);
+    if (rc != 0)
+        err_set(e, "%s: records buffered for the old file could not be written", of->path);
+    return rc;
+}
+
+static int of_close(struct output *o, struct err *e)
+{
+    struct out_file *of = (struct out_file *)o;
+    int rc = fflush(of->f) == 0 ? 0 : -1;
+    if (of->path != NULL) {
+        if (fclose(of->f) != 0)
+            rc = -1;
+    } else {
         setvbuf(stdout, NULL, _IOLBF, 0);
+    }
+    if (rc != 0)
+        err_set(e, "%s: the last records could not be written: %s", o->name, strerror(errno));
     free(of->buf);
     free(of->path);
     free(of);
+    return rc;
 }
 
 struct output *out_file_open(const char *path, struct err *e)
@@ -65,7 +92,9 @@ struct output *out_file_open(const char *path, struct err *e)
     }
     of->buf = xmalloc(OUT_BUF_BYTES);
     setvbuf(of->f, of->buf, _IOFBF, OUT_BUF_BYTES);
+    of->o.types = REC_ALL;
     of->o.write = of_write;
+    of->o.reopen = of_reopen;
     of->o.flush = of_flush;
     of->o.close = of_close;
     return &of->o;

@@ -212,14 +212,14 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
             ts = f->tls;
     }
     if (ss != NULL && !s->opts.no_mail_records) {
-        session_record(ss, f, ts, &s->j);
-        s->out->write(s->out, s->j.buf, s->j.len);
+        session_record(ss, f, ts, &s->eve, &s->j);
+        s->out->write(s->out, REC_MAIL, s->j.buf, s->j.len);
     }
     if (ts != NULL && !s->opts.no_tls_records) {
-        tls_session_record(ts, f, &s->j);
-        s->out->write(s->out, s->j.buf, s->j.len);
+        tls_session_record(ts, f, &s->eve, &s->j);
+        s->out->write(s->out, REC_TLS, s->j.buf, s->j.len);
     }
-    alerts_session(&s->al, s->out, &s->j, f, ss, ts);
+    alerts_session(&s->al, s->out, &s->eve, &s->j, f, ss, ts);
     tls_session_free(f->tls);
     f->tls = NULL;
     session_free(f->app);
@@ -236,8 +236,8 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
     char name[64];
     count_app(s, classify_app_name(s->cl, &f->cls, name, sizeof name));
     if (!s->opts.no_flow_records) {
-        eve_flow(&s->j, s->cl, f, why);
-        s->out->write(s->out, s->j.buf, s->j.len);
+        eve_flow(&s->j, &s->eve, s->cl, f, why);
+        s->out->write(s->out, REC_FLOW, s->j.buf, s->j.len);
     }
     s->cur = NULL;
 }
@@ -341,6 +341,17 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     s->pkt_ts = ts;
     if (ts > s->now)
         s->now = ts;
+    if (s->first_ts == 0)
+        s->first_ts = ts;
+    if (s->opts.stats_interval != 0) {
+        pc_time every = (pc_time)s->opts.stats_interval * 1000000;
+        if (s->next_stats == 0)
+            s->next_stats = s->now + every;
+        else if (s->now >= s->next_stats) {
+            sensor_stats_record(s, s->now);
+            s->next_stats = s->now + every;
+        }
+    }
     flow_expire(s->ft, s->now);
 
     int dir;
@@ -404,6 +415,7 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e)
 void sensor_finish(struct sensor *s)
 {
     flow_end_all(s->ft);
+    sensor_stats_record(s, s->now);
     s->out->flush(s->out);
 }
 

@@ -13,6 +13,7 @@
 #include "classify.h"
 #include "common.h"
 #include "decode.h"
+#include "eve.h"
 #include "flow.h"
 #include "json.h"
 #include "output.h"
@@ -30,6 +31,7 @@ struct sensor_opts {
     bool no_flow_records;      /* do not write event_type "flow" */
     bool no_mail_records;      /* do not write event_type "mail" */
     bool no_tls_records;       /* do not write event_type "tls" */
+    unsigned stats_interval;   /* seconds of packet time between stats records (0: only at the end) */
 };
 
 #define SENSOR_MAX_APP_NAMES 64
@@ -59,6 +61,12 @@ struct sensor {
     struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
     uint64_t flows_tcp, flows_udp; /* flows by transport */
     struct alerting al;            /* the rules and their alerts */
+    struct eve_ctx eve;            /* host, input, GeoIP: set by the caller */
+    bool is_live;                  /* reading an interface (stats: kernel counters) */
+    pc_time first_ts;              /* time of the first packet */
+    pc_time next_stats;            /* packet time of the next stats record (0: none yet) */
+    uint64_t rule_reloads;         /* rule sets taken on SIGHUP */
+    uint64_t rule_reloads_rejected; /* rule sets refused on SIGHUP */
 };
 
 /* out is borrowed and must outlive the sensor. */
@@ -72,6 +80,9 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
 /* Use rule set e from now on (NULL: no rules); returns the one used before, for the
  * caller to free. Flows in progress are kept; threshold counters too. */
 struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e);
+
+/* A "stats" record (the counters) at packet time ts. */
+void sensor_stats_record(struct sensor *s, pc_time ts);
 
 /* End of input: end every flow and flush records. */
 void sensor_finish(struct sensor *s);

@@ -426,9 +426,9 @@ void session_write(const struct session *ss, const struct flow *f, const struct 
 }
 
 void session_record(const struct session *ss, const struct flow *f, const struct tls_session *ts,
-                    struct jbuf *j)
+                    const struct eve_ctx *ec, struct jbuf *j)
 {
-    eve_begin(j, f->last, f, "mail");
+    eve_begin(j, ec, f->last, f, "mail");
     j_str(j, "app_proto", session_proto_name(ss));
     session_write(ss, f, ts, j);
     j_end(j);

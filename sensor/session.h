@@ -97,8 +97,9 @@ bool session_close(struct session *ss, struct starttls_memory *mem, const struct
 void session_write(const struct session *ss, const struct flow *f, const struct tls_session *ts,
                    struct jbuf *j);
 /* The whole "mail" record. */
+struct eve_ctx;
 void session_record(const struct session *ss, const struct flow *f, const struct tls_session *ts,
-                    struct jbuf *j);
+                    const struct eve_ctx *ec, struct jbuf *j);
 const char *session_proto_name(const struct session *ss);
 
 /* ts: the TLS session that followed an accepted STARTTLS, or NULL */

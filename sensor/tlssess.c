@@ -514,9 +514,10 @@ void tls_session_write(const struct tls_session *ts, struct jbuf *j)
     j_obj_end(j);
 }
 
-void tls_session_record(const struct tls_session *ts, const struct flow *f, struct jbuf *j)
+void tls_session_record(const struct tls_session *ts, const struct flow *f,
+                        const struct eve_ctx *ec, struct jbuf *j)
 {
-    eve_begin(j, f->last, f, "tls");
+    eve_begin(j, ec, f->last, f, "tls");
     j_str(j, "app_proto", "tls");
     tls_session_write(ts, j);
     j_end(j);

@@ -107,7 +107,9 @@ bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *
 /* The "tls" object, as a member of the record being built in j. */
 void tls_session_write(const struct tls_session *ts, struct jbuf *j);
 /* The whole "tls" record. */
-void tls_session_record(const struct tls_session *ts, const struct flow *f, struct jbuf *j);
+struct eve_ctx;
+void tls_session_record(const struct tls_session *ts, const struct flow *f,
+                        const struct eve_ctx *ec, struct jbuf *j);
 
 const char *tls_version_name(uint16_t v, char *buf, size_t n);
 

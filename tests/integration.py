@@ -130,6 +130,11 @@ def test_every_record_is_one_json_object_per_line():
     for l in lines:
         r = json.loads(l)
         kinds.add(r["event_type"])
+        assert r.get("pcap_filename", "").endswith("demo.pcapng"), l
+        assert r.get("host"), l
+        if r["event_type"] == "stats":
+            assert set(r["stats"]) >= {"decoder", "flow", "mail", "tls", "detect", "outputs"}, l
+            continue
         for k in ("timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip",
                   "dest_port", "proto", "app_proto"):
             assert k in r, "missing %s in %s" % (k, l)
@@ -152,7 +157,7 @@ def test_every_record_is_one_json_object_per_line():
             assert "mail" in r or "tls" in r, "alert without the session's facts: " + l
         else:
             raise AssertionError("unknown event_type in " + l)
-    assert kinds == {"flow", "mail", "tls", "alert"}, kinds
+    assert kinds == {"flow", "mail", "tls", "alert", "stats"}, kinds
 
 
 def test_flow_packets_and_bytes_match_tshark():
@@ -406,6 +411,8 @@ def test_no_password_in_any_output():
         # a user name may contain the password ("PASS zeek" for "zeek@zeek.org"): look
         # for secrets everywhere but in the user names
         out = re.sub(r'"user":"(?:[^"\\]|\\.)*"', '"user":""', out)
+        # the capture's own path and the sensor's name are not captured data
+        out = re.sub(r'"(?:pcap_filename|host)":"(?:[^"\\]|\\.)*"', '""', out)
         for sec in secrets:
             if sec in out or sec in err:
                 leaks.append("%s: %r appears in the output" % (f, sec))
@@ -669,7 +676,9 @@ def test_stdin_and_several_files():
     a = run(["-q", "-r", f])[1]
     with open(f, "rb") as fh:
         b = run(["-q", "-r", "-"], stdin=fh)[1]
-    assert a == b and a
+    assert '"pcap_filename":"stdin"' in b and ('"pcap_filename":"%s"' % f) in a
+    strip = lambda s: re.sub(r'"pcap_filename":"[^"]*"', "", s)
+    assert strip(a) == strip(b) and a
     g = os.path.join(PCAPS, "pop3-plain.pcap")
     c = run(["-q", "-r", f, "-r", g])[1]
     assert len(flows(c)) == len(flows(a)) + len(flows(run(["-q", "-r", g])[1]))

@@ -49,6 +49,8 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
     count "$tmp/int" integration
     /usr/bin/env python3 tests/integration_alerts.py "${2:-}" 2>&1 | tee "$tmp/alerts" | grep -v '^ok - '
     count "$tmp/alerts" integration-alerts
+    /usr/bin/env python3 tests/integration_eve.py "${2:-}" 2>&1 | tee "$tmp/eve" | grep -v '^ok - '
+    count "$tmp/eve" integration-eve
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

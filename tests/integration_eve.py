@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""postcard integration tests: the EVE envelope of every record (host, pcap_filename), GeoIP
+enrichment from MaxMind's test databases on captures rewritten to their addresses, stats
+records, and output files reopened on SIGHUP.
+
+Same runner as tests/integration.py; the last line is
+"integration-eve: N passed, N failed, N skipped".
+"""
+import json
+import os
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import integration as I  # noqa: E402
+from integration import PCAPS, Skip, records, run  # noqa: E402
+
+MMDB = os.path.normpath(os.path.join(I.ROOT, "..", "shared", "mmdb"))
+CITY = os.path.join(MMDB, "GeoIP2-City-Test.mmdb")
+COUNTRY = os.path.join(MMDB, "GeoIP2-Country-Test.mmdb")
+ASN = os.path.join(MMDB, "GeoLite2-ASN-Test.mmdb")
+
+
+def need_mmdb():
+    if not all(os.path.exists(p) for p in (CITY, COUNTRY, ASN)):
+        raise Skip("../shared/mmdb is absent")
+
+
+# --- classic pcap rewriting -----------------------------------------------------
+
+def read_pcap(path):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    assert data[:4] == b"\xd4\xc3\xb2\xa1", "%s: not a little-endian microsecond pcap" % path
+    assert struct.unpack_from("<I", data, 20)[0] == 1, "%s: not Ethernet" % path
+    pkts, off = [], 24
+    while off + 16 <= len(data):
+        sec, usec, incl, orig = struct.unpack_from("<IIII", data, off)
+        pkts.append([sec, usec, bytearray(data[off + 16: off + 16 + incl]), orig])
+        off += 16 + incl
+    return data[:24], pkts
+
+
+def write_pcap(path, header, pkts):
+    with open(path, "wb") as fh:
+        fh.write(header)
+        for sec, usec, frame, orig in pkts:
+            fh.write(struct.pack("<IIII", sec, usec, len(frame), orig))
+            fh.write(bytes(frame))
+
+
+def rewrite_addresses(src, dst, mapping):
+    """Copy src to dst with IPv4/IPv6 addresses replaced (untagged Ethernet frames)."""
+    header, pkts = read_pcap(src)
+    packed = {socket.inet_pton(socket.AF_INET6 if ":" in a else socket.AF_INET, a):
+              socket.inet_pton(socket.AF_INET6 if ":" in b else socket.AF_INET, b)
+              for a, b in mapping.items()}
+    n = 0
+    for p in pkts:
+        f = p[2]
+        etype = struct.unpack_from(">H", f, 12)[0]
+        spans = {0x0800: ((26, 4), (30, 4)), 0x86DD: ((22, 16), (38, 16))}.get(etype, ())
+        for off, size in spans:
+            old = bytes(f[off: off + size])
+            if old in packed:
+                f[off: off + size] = packed[old]
+                n += 1
+    assert n > 0, "no address of %s was rewritten" % src
+    write_pcap(dst, header, pkts)
+
+
+def mmdb_value(db, ip, *path):
+    """A value from a database, read with mmdblookup (mmdb-bin), not with postcard's code."""
+    p = subprocess.run(["mmdblookup", "--file", db, "--ip", ip] + list(path),
+                       capture_output=True, text=True)
+    m = re.search(r'^\s*(?:"(.*)" <utf8_string>|(\d+) <uint\d+>)\s*$', p.stdout, re.M)
+    if not m:
+        return None
+    return m.group(1) if m.group(1) is not None else int(m.group(2))
+
+
+def expected_geo(ip, city_db):
+    geo = {}
+    for key, path in (("country_iso", ("country", "iso_code")),
+                      ("country", ("country", "names", "en")),
+                      ("city", ("city", "names", "en"))):
+        v = mmdb_value(city_db, ip, *path)
+        if v is not None:
+            geo[key] = v
+    asn = {}
+    v = mmdb_value(ASN, ip, "autonomous_system_number")
+    if v is not None:
+        asn["number"] = v
+    v = mmdb_value(ASN, ip, "autonomous_system_organization")
+    if v is not None:
+        asn["org"] = v
+    out = {}
+    if geo:
+        out["geoip"] = geo
+    if asn:
+        out["as"] = asn
+    return out or None
+
+
+# --- tests ------------------------------------------------------------------------
+
+def test_every_record_names_its_sensor_and_input():
+    cap = os.path.join(PCAPS, "demo.pcapng")
+    _, out, _ = run(["-q", "-r", cap, "--sensor-id", "mx-tap-1"])
+    recs = records(out)
+    assert recs and all(r["host"] == "mx-tap-1" for r in recs)
+    assert all(r["pcap_filename"] == cap for r in recs)
+    _, out, _ = run(["-q", "-r", cap])
+    assert {r["host"] for r in records(out)} == {socket.gethostname()}
+    st, _, err = run(["-q", "-r", cap, "--sensor-id", ""])
+    assert st == 2 and "--sensor-id" in err, err
+    # two files: each record names the file being read when it was written; flows still open
+    # at the end of the last file end then, so they name it
+    g = os.path.join(PCAPS, "pop3-plain.pcap")
+    header, pkts = read_pcap(g)
+    d = tempfile.mkdtemp()
+    try:
+        early = os.path.join(d, "early.pcap")
+        for p in pkts:
+            p[0] -= 7200  # two hours before demo.pcapng: its flows end while demo is read
+        write_pcap(early, header, pkts)
+        _, out, _ = run(["-q", "-r", early, "-r", cap])
+        recs = records(out)
+        names = {r["pcap_filename"] for r in recs}
+        assert names == {cap}, names  # ended by demo's first packet: named after demo
+        _, out, _ = run(["-q", "-r", early, "-r", early])
+        assert {r["pcap_filename"] for r in records(out)} == {early}
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_eve_names_of_tls_and_smtp():
+    """The EVE fields a Suricata consumer reads are where EVE puts them."""
+    _, out, _ = run(["-q", "-r", os.path.join(PCAPS, "tls-certs.pcap")])
+    tls = [r["tls"] for r in records(out) if r["event_type"] == "tls" and r["tls"].get("subject")]
+    assert tls
+    for t in tls:
+        for k in ("version", "subject", "issuerdn", "serial", "fingerprint", "sni", "notbefore",
+                  "notafter"):
+            assert k in t, k
+        assert set(t["ja3"]) == {"hash", "string"} and set(t["ja3s"]) == {"hash", "string"}
+        assert re.match(r"^([0-9a-f]{2}:){31}[0-9a-f]{2}$", t["fingerprint"]), t["fingerprint"]
+    _, out, _ = run(["-q", "-r", os.path.join(PCAPS, "smtp-plain.pcap")])
+    smtp = [r["smtp"] for r in records(out) if r["event_type"] == "mail"]
+    assert smtp and all(set(s) == {"helo", "mail_from", "rcpt_to"} for s in smtp), smtp
+
+
+def test_geoip_and_asn_of_public_addresses():
+    need_mmdb()
+    d = tempfile.mkdtemp()
+    try:
+        cases = [  # capture, client -> address, server -> address
+            ("smtp-plain.pcap", {"10.77.0.1": "81.2.69.142", "10.77.0.2": "89.160.20.128"}),
+            ("smtp-ipv6.pcap", {"fd77::1": "2a02:d180::1", "fd77::2": "2001:218::1"}),
+            ("tls-certs.pcap", {"10.77.0.1": "216.160.83.56", "10.77.0.2": "214.78.120.5"}),
+        ]
+        n = 0
+        for name, mapping in cases:
+            cap = os.path.join(d, name)
+            rewrite_addresses(os.path.join(PCAPS, name), cap, mapping)
+            for db in (CITY, COUNTRY):
+                st, out, err = run(["-q", "-r", cap, "--geoip", db, "--asn", ASN])
+                assert st == 0, err
+                recs = records(out)
+                assert any(r["event_type"] == "alert" for r in recs), name
+                for r in recs:
+                    if r["event_type"] in ("flow", "stats"):
+                        assert "src_geo" not in r and "dest_geo" not in r, r
+                        continue
+                    for side, ip in (("src", r["src_ip"]), ("dest", r["dest_ip"])):
+                        want = expected_geo(ip, db)
+                        assert r.get(side + "_geo") == want, (name, db, side, ip,
+                                                              r.get(side + "_geo"), want)
+                        n += want is not None
+            # the same capture with its private addresses: nothing is looked up
+        _, out, _ = run(["-q", "-r", os.path.join(PCAPS, "smtp-plain.pcap"), "--geoip", CITY,
+                         "--asn", ASN])
+        assert not any("src_geo" in r or "dest_geo" in r for r in records(out))
+        assert n >= 20, n
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_geoip_database_problems_are_startup_errors():
+    need_mmdb()
+    cap = os.path.join(PCAPS, "smtp-plain.pcap")
+    d = tempfile.mkdtemp()
+    try:
+        bad = os.path.join(d, "corrupt.mmdb")
+        with open(CITY, "rb") as fh:
+            data = fh.read()
+        with open(bad, "wb") as fh:
+            fh.write(data[: len(data) // 3])  # cut: the metadata at the end is gone
+        for args, needle in (
+                (["--geoip", os.path.join(d, "nope.mmdb")], "No such file"),
+                (["--geoip", bad], "not a MaxMind database"),
+                (["--geoip", cap], "not a MaxMind database"),
+                (["--geoip", ASN], "not Country or City"),
+                (["--asn", CITY], "not ASN")):
+            st, out, err = run(["-q", "-r", cap] + args)
+            assert st == 1 and needle in err and out == "", (args, st, err)
+            assert len(err.strip().splitlines()) == 1, err
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_stats_records_count_what_the_run_saw():
+    d = tempfile.mkdtemp()
+    try:
+        header, pkts = read_pcap(os.path.join(PCAPS, "smtp-plain.pcap"))
+        t0 = pkts[0][0]
+        for i, p in enumerate(pkts):  # one packet every 10 s: 430 s in all
+            p[0], p[1] = t0 + 10 * i, 0
+        cap = os.path.join(d, "slow.pcap")
+        write_pcap(cap, header, pkts)
+        st, out, err = run(["-r", cap, "--stats-interval", "60"])
+        assert st == 0, err
+        recs = records(out)
+        stats = [r for r in recs if r["event_type"] == "stats"]
+        # at 60, 120, ... 420 s of packet time (each one 60 s after the one before), and at the end
+        assert len(stats) == 8, [s["stats"]["uptime"] for s in stats]
+        ups = [s["stats"]["uptime"] for s in stats]
+        assert ups == [60, 120, 180, 240, 300, 360, 420, 430], ups
+        pk = [s["stats"]["decoder"]["pkts"] for s in stats]
+        assert pk == sorted(pk) and pk[-1] == len(pkts), pk
+        last = stats[-1]["stats"]
+        summary = dict(re.findall(r"^\s+([a-z ]+):\s+(\d+)", err, re.M))
+        assert last["decoder"]["pkts"] == int(summary["packets"])
+        assert last["flow"]["ended"] == int(summary["flows"])
+        assert last["detect"]["alerts"] == sum(r["event_type"] == "alert" for r in recs)
+        assert last["mail"]["sessions"] == sum(r["event_type"] == "mail" for r in recs)
+        assert last["outputs"]["records"] == len(recs) - 1  # all but itself
+        # files: one at the end unless asked
+        _, out, _ = run(["-q", "-r", cap])
+        assert sum(r["event_type"] == "stats" for r in records(out)) == 1
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_output_file_reopened_on_sighup():
+    """logrotate: the file is moved away, SIGHUP, and postcard writes a new one; nothing lost."""
+    d = tempfile.mkdtemp()
+    try:
+        caps = [os.path.join(PCAPS, n) for n in ("smtp-plain.pcap", "pop3-plain.pcap")]
+        whole = os.path.join(d, "whole.json")
+        st, _, err = run(["-q", "-w", whole, "-r", caps[0], "-r", caps[1]])
+        assert st == 0, err
+        out = os.path.join(d, "eve.json")
+        # the first capture through a pipe; rotate before the second is fed
+        p = subprocess.Popen([I.BIN, "-q", "-w", out, "-r", "-", "--no-flow-records"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        header, pkts = read_pcap(caps[0])
+        hdr2, pkts2 = read_pcap(caps[1])
+        buf = bytearray(header)
+        for sec, usec, frame, orig in pkts:
+            buf += struct.pack("<IIII", sec, usec, len(frame), orig) + frame
+        p.stdin.write(bytes(buf))
+        p.stdin.flush()
+        time.sleep(1.5)
+        os.rename(out, out + ".1")
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        buf = bytearray()
+        for sec, usec, frame, orig in pkts2:  # 20 minutes later: the first flows time out
+            buf += struct.pack("<IIII", sec + 1200, usec, len(frame), orig) + frame
+        p.stdin.write(bytes(buf))
+        p.stdin.close()
+        p.wait(timeout=60)
+        err = p.stderr.read().decode()
+        assert p.returncode == 0, err
+        assert os.path.exists(out) and os.path.exists(out + ".1"), os.listdir(d)
+        with open(out + ".1") as fh:
+            old = [json.loads(l) for l in fh]
+        with open(out) as fh:
+            new = [json.loads(l) for l in fh]
+        # records written before the SIGHUP went to the old file (the buffer was flushed
+        # into it), later ones to the new file
+        assert new and all(r["event_type"] != "mail" or r["src_port"] not in
+                           {o["src_port"] for o in old if o["event_type"] == "mail"} for r in new)
+        with open(whole) as fh:
+            want = [json.loads(l) for l in fh]
+        key = lambda r: (r["event_type"], r.get("src_port"), r.get("dest_port"),
+                         (r.get("alert") or {}).get("signature_id"))
+        got = sorted(key(r) for r in old + new if r["event_type"] in ("mail", "alert"))
+        exp = sorted(key(r) for r in want if r["event_type"] in ("mail", "alert"))
+        assert got == exp, (got, exp)
+        p.stdout.close()
+        p.stderr.close()
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_output_options_are_checked():
+    cap = os.path.join(PCAPS, "smtp-plain.pcap")
+    for args, needle in ((["--redis-mode", "queue"], "--redis-mode"),
+                         (["--redis-push", "xpush"], "--redis-push"),
+                         (["--redis-events", "alert,nope"], "--redis-events"),
+                         (["--stats-interval", "-1"], "--stats-interval")):
+        st, out, err = run(["-q", "-r", cap] + args)
+        assert st == 2 and needle in err and out == "", (args, st, err)
+
+
+def main():
+    only = sys.argv[1] if len(sys.argv) > 1 else ""
+    if not os.access(I.BIN, os.X_OK):
+        print("not ok - build: %s is missing" % I.BIN)
+        print("integration-eve: 0 passed, 1 failed")
+        return 1
+    tests = [(n, f) for n, f in sorted(globals().items())
+             if n.startswith("test_") and callable(f) and only in n]
+    passed = failed = skipped = 0
+    for name, fn in tests:
+        t0 = time.time()
+        try:
+            fn()
+        except Skip as e:
+            skipped += 1
+            print("skip - %s: %s" % (name, e))
+            continue
+        except Exception:
+            failed += 1
+            print("not ok - %s" % name)
+            print("  " + traceback.format_exc().replace("\n", "\n  ")[-4000:])
+            continue
+        passed += 1
+        print("ok - %s (%.1fs)" % (name, time.time() - t0))
+        sys.stdout.flush()
+    print("integration-eve: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -940,13 +940,16 @@ def test_sigterm_stops_cleanly_and_flushes():
     assert len(flows(out.decode())) == 1
 
 
-def main():
+def run_suite(namespace, suite):
+    """Run the test_* functions of namespace (a module's globals()) whose name contains
+    argv[1] (if given); print "ok"/"not ok"/"skip" lines and "<suite>: N passed, N failed,
+    N skipped". Returns the exit status."""
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     if not os.access(BIN, os.X_OK):
         print("not ok - build: %s is missing (make SAN=address,undefined)" % BIN)
-        print("integration: 0 passed, 1 failed")
+        print("%s: 0 passed, 1 failed" % suite)
         return 1
-    tests = [(n, f) for n, f in sorted(globals().items())
+    tests = [(n, f) for n, f in sorted(namespace.items())
              if n.startswith("test_") and callable(f) and only in n]
     passed = failed = skipped = 0
     for name, fn in tests:
@@ -965,9 +968,9 @@ def main():
         passed += 1
         print("ok - %s (%.1fs)" % (name, time.time() - t0))
         sys.stdout.flush()
-    print("integration: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    print("%s: %d passed, %d failed, %d skipped" % (suite, passed, failed, skipped))
     return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_suite(globals(), "integration"))

@@ -875,34 +875,5 @@ def test_no_password_in_alerts():
     assert not leaks, "\n".join(leaks)
 
 
-def main():
-    only = sys.argv[1] if len(sys.argv) > 1 else ""
-    if not os.access(BIN, os.X_OK):
-        print("not ok - build: %s is missing (make SAN=address,undefined)" % BIN)
-        print("integration-alerts: 0 passed, 1 failed, 0 skipped")
-        return 1
-    tests = [(n, f) for n, f in sorted(globals().items())
-             if n.startswith("test_") and callable(f) and only in n]
-    passed = failed = skipped = 0
-    for name, fn in tests:
-        t0 = time.time()
-        try:
-            fn()
-        except Skip as e:
-            skipped += 1
-            print("skip - %s: %s" % (name, e))
-            continue
-        except Exception:
-            failed += 1
-            print("not ok - %s" % name)
-            print("  " + traceback.format_exc().replace("\n", "\n  ")[-4000:])
-            continue
-        passed += 1
-        print("ok - %s (%.1fs)" % (name, time.time() - t0))
-        sys.stdout.flush()
-    print("integration-alerts: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(I.run_suite(globals(), "integration-alerts"))

@@ -1,7 +1,9 @@
 /*
- * out-redis.h — records to Redis (hiredis 0.14, no TLS) from a dedicated
- * writer thread: the capture loop only appends to a bounded in-memory
- * queue and never waits for Redis. See docs/redis.md.
+ * out-redis.h — records to Redis (hiredis 0.14, no TLS) from dedicated
+ * threads: the capture loop only copies each record into a bounded hand-off
+ * buffer and never waits for Redis. See docs/redis.md; the code is in
+ * out-redis.c (queue, spool, interface), redis-send.c (the wire),
+ * redis-url.c (the URL) and spool.c (the files).
  *
  *   stream   XADD key MAXLEN ~ N <id> record <json>   (default; exactly once)
  *   list     LPUSH / RPUSH key <json>                 (at least once)
@@ -61,9 +63,12 @@ struct redis_url {
 /* 0, or -1 with e saying what is wrong with the URL (the password is never repeated). */
 int redis_url_parse(const char *url, struct redis_url *u, struct err *e);
 
-/* Start the writer thread. The first connection is tried at once; if it fails for a reason
- * that will not change (authentication refused, unknown database, bad URL) this is a start-up
- * error (NULL, e set); if Redis is merely unreachable the output starts and keeps trying. */
+/* Start the output's threads. The first connection is tried at once; if it fails for a reason
+ * that will not change (authentication refused, unknown database, bad URL, a key of another
+ * type, a spool directory in use) this is a start-up error (NULL, e set, never with the
+ * password); if Redis is merely unreachable the output starts and keeps trying.
+ * summary() waits (at most flush_timeout_ms) for the backlog to be delivered; close() stops
+ * the threads and puts what is left in the spool, returning -1 with e saying how many. */
 struct output *out_redis_open(const struct redis_opts *o, struct err *e);
 
 #endif

@@ -59,25 +59,24 @@ struct seg {
 };
 
 struct spool {
-    char *dir;           /* the directory */
-    uint64_t max_bytes;  /* cap on the files' total size */
-    uint64_t seg_max;    /* a segment is closed at this size */
-    int lock_fd;         /* DIR/lock, flock()ed; -1 before the directory is used */
-    bool created_dir;    /* this run made DIR: removed at the end if empty */
-    struct seg *segs;    /* segments, oldest first */
-    size_t nseg;         /* in use */
-    size_t capseg;       /* allocated */
-    FILE *rf;            /* reading segs[0], or NULL */
-    FILE *wf;            /* appending to segs[nseg-1], or NULL */
-    uint64_t w_good;     /* wf: bytes known written (flushed) */
-    uint64_t w_pending;  /* wf: records appended since the last flush */
-    uint64_t w_pbytes;   /* wf: their bytes */
+    char *dir;             /* the directory */
+    uint64_t max_bytes;    /* cap on the files' total size */
+    uint64_t seg_max;      /* a segment is closed at this size */
+    int lock_fd;           /* DIR/lock, flock()ed; -1 before the directory is used */
+    bool created_dir;      /* this run made DIR: removed at the end if empty */
+    struct seg *segs;      /* segments, oldest first */
+    size_t nseg;           /* in use */
+    size_t capseg;         /* allocated */
+    FILE *rf;              /* reading segs[0], or NULL */
+    FILE *wf;              /* appending to segs[nseg-1], or NULL */
+    uint64_t w_good;       /* wf: bytes known written (flushed) */
+    uint64_t w_pending;    /* wf: records appended since the last flush */
+    uint64_t w_pbytes;     /* wf: their bytes */
     struct spool_counts c; /* counters (records, bytes, segments kept up to date) */
-    char problem[256];   /* the last problem, "" if none */
+    char problem[256];     /* the last problem, "" if none */
 };
 
-static void seg_path(const struct spool *sp, uint64_t num, const char *suffix, char *buf,
-                     size_t n)
+static void seg_path(const struct spool *sp, uint64_t num, const char *suffix, char *buf, size_t n)
 {
     snprintf(buf, n, "%s/postcard-%020" PRIu64 ".spool%s", sp->dir, num, suffix);
 }
@@ -120,8 +119,10 @@ static int take_lock(struct spool *sp, struct err *e)
         int en = errno;
         close(fd);
         if (en == EWOULDBLOCK)
-            return err_set(e, "spool %s/ is in use by another postcard (give each its own "
-                              "--redis-spool)", sp->dir);
+            return err_set(e,
+                           "spool %s/ is in use by another postcard (give each its own "
+                           "--redis-spool)",
+                           sp->dir);
         return err_set(e, "spool %s: %s", path, strerror(en));
     }
     sp->lock_fd = fd;
@@ -186,8 +187,7 @@ static bool parse_u64(const char **p, char stop, uint64_t *v)
 }
 
 /* One record from f into buf. why: the reason of RD_BAD. */
-static enum rd read_record(FILE *f, struct spool_item *it, char *buf, size_t cap,
-                           const char **why)
+static enum rd read_record(FILE *f, struct spool_item *it, char *buf, size_t cap, const char **why)
 {
     char hdr[SPOOL_HDR_MAX + 1];
     size_t n = 0;
@@ -333,8 +333,10 @@ static void scan_one(struct spool *sp, uint64_t num, char *buf, size_t cap)
         while ((r = read_record(f, &it, buf, cap, &why)) == RD_OK)
             s.records++;
         if (r == RD_BAD) {
-            set_problem(sp, "spool %s: %s after record %" PRIu64 ": the rest of the file "
-                            "skipped", path, why, s.records);
+            set_problem(sp,
+                        "spool %s: %s after record %" PRIu64 ": the rest of the file "
+                        "skipped",
+                        path, why, s.records);
             sp->c.corrupt++;
         }
     }
@@ -398,7 +400,8 @@ int spool_scan(struct spool *sp)
         nums[n++] = v;
     }
     closedir(d);
-    qsort(nums, n, sizeof *nums, cmp_u64);
+    if (n > 1)
+        qsort(nums, n, sizeof *nums, cmp_u64);
     char *buf = xmalloc(JSON_LINE_MAX + 1);
     for (size_t i = 0; i < n; i++)
         scan_one(sp, nums[i], buf, JSON_LINE_MAX + 1);

@@ -8,7 +8,9 @@
 # non-mail traffic, as on a real link. They are built once and kept in
 # build/bench/. Figures are ratios against baselines run in the same command,
 # so they hold on any machine; each time is the median of BENCH_RUNS (default
-# 5) runs. BENCH_RULES=0 skips the rules part.
+# 5) runs. BENCH_RULES=0 skips the rules part. Then the Redis output
+# (tests/bench-redis.sh, on a BENCH_REDIS_MB (default 200) MiB capture;
+# BENCH_REDIS=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -69,6 +71,7 @@ echo "ndpiReader / postcard: $(echo "scale=2; $t_ndpi / $t_post" | bc -l)x  (goa
 echo "postcard peak RSS:     $((rss / 1024)) MiB"
 
 if [ "${BENCH_RULES:-1}" = 0 ]; then
+    [ "${BENCH_REDIS:-1}" = 0 ] || { echo; BUILD=$BUILD tests/bench-redis.sh "$(capture "${BENCH_REDIS_MB:-200}")"; }
     exit 0
 fi
 
@@ -138,3 +141,6 @@ echo "  (rules10k: $n_rules rules: rules/*.rules and $gen; alerts in $dir/alerts
 printf '10,000 rules / default rules: %.2fx (goal: at most 1.10x)\n' \
     "$(echo "$t_10k / $t_def" | bc -l)"
 printf '  in CPU time (user+sys):     %.2fx\n' "$(echo "$cpu_10k / $cpu_def" | bc -l)"
+
+# --- the Redis output (tests/bench-redis.sh; BENCH_REDIS=0 skips it) ---
+[ "${BENCH_REDIS:-1}" = 0 ] || { echo; BUILD=$BUILD tests/bench-redis.sh "$(capture "${BENCH_REDIS_MB:-200}")"; }

@@ -35,7 +35,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_DEBS := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
               libhiredis-dev libssl-dev
 TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin openssl \
-              ca-certificates python3 iproute2 tcpreplay
+              ca-certificates python3 iproute2 tcpreplay chromium
 RUN_DEBS   := ca-certificates python3
 BENCH_DEBS := hyperfine bc time
 
@@ -131,9 +131,14 @@ deps-run:
 demo: deps-build deps-run
 	@$(MAKE) --no-print-directory all
 	@echo "== postcard -r pcaps/demo.pcapng"
-	@$(BUILD)/postcard -r pcaps/demo.pcapng -w $(BUILD)/demo.json
+	@rm -f $(BUILD)/demo.json
+	@$(BUILD)/postcard -r pcaps/demo.pcapng --sensor-id demo -w $(BUILD)/demo.json \
+	  --summary $(BUILD)/demo-summary.json
 	@echo "== records written to $(BUILD)/demo.json; the alerts, sessions and flows it found:"
 	@python3 tests/show.py $(BUILD)/demo.json
+	@echo "== postcard report -o $(BUILD)/demo-report $(BUILD)/demo-summary.json"
+	@$(BUILD)/postcard report -o $(BUILD)/demo-report $(BUILD)/demo-summary.json
+	@echo "report: open $(BUILD)/demo-report/report.html"
 
 test check: deps-test
 	@$(MAKE) --no-print-directory SAN=address,undefined all unit-bins

@@ -8,6 +8,9 @@
  * The facts are the values the "mail" and "tls" records show (docs/eve.md),
  * read from the same structures, so a rule tests what the analyst reads.
  * The alert carries those objects too: what triggered it is in the line.
+ * With --anonymize the rules still match the real facts (addresses against
+ * HOME_NET, user names, certificate names), so the same alerts fire; only
+ * what is written is anonymised (eve.c, session.c, tlssess.c).
  */
 #include "alerts.h"
 
@@ -189,16 +192,17 @@ static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct 
     j_str(j, "severity_name", rule_severity_name(r->severity));
     write_metadata(j, r);
     j_obj_end(j);
-    if (ss != NULL)
-        session_write(ss, f, ts, j);
+    if (ss != NULL) /* as written; the rules read the real facts */
+        session_write(ss, f, ts, ec != NULL ? ec->anon : NULL, j);
     if (ts != NULL)
-        tls_session_write(ts, j);
+        tls_session_write(ts, ec != NULL ? ec->anon : NULL, j);
     j_end(j);
 }
 
 size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
                       struct jbuf *j, const struct flow *f, const struct session *ss,
-                      const struct tls_session *ts)
+                      const struct tls_session *ts, const struct rule **hits_out,
+                      size_t max_hits)
 {
     if (al->engine == NULL || (ss == NULL && ts == NULL))
         return 0;
@@ -220,6 +224,8 @@ size_t alerts_session(struct alerting *al, struct output *out, const struct eve_
     for (size_t i = 0; i < n; i++) {
         alert_record(j, ec, hits[i], f, ss, ts);
         out->write(out, REC_ALERT, j->buf, j->len);
+        if (hits_out != NULL && i < max_hits)
+            hits_out[i] = hits[i];
     }
     al->written += n;
     return n;

@@ -26,11 +26,13 @@ struct alerting {
 /*
  * Match the session that ended on flow f (ss: its mail session, ts: its
  * TLS session, either NULL; both closed) and write its alerts to out,
- * built in j. Returns the alerts written.
+ * built in j. Returns the alerts written. hits (NULL: not wanted) gets the
+ * rules that raised them, at most max_hits (RULES_MAX_ALERTS_PER_SESSION
+ * is always enough): the summary counts findings by category and server.
  */
 struct eve_ctx;
 size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
                       struct jbuf *j, const struct flow *f, const struct session *ss,
-                      const struct tls_session *ts);
+                      const struct tls_session *ts, const struct rule **hits, size_t max_hits);
 
 #endif

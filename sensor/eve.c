@@ -1,9 +1,17 @@
 /*
  * eve.c — EVE-shaped records. Field order is fixed so that a capture always
  * gives byte-identical output.
+ *
+ * With --anonymize (ec->anon) the addresses and the flow_id are written as
+ * their pseudonyms, while GeoIP looks up the real addresses: the country and
+ * AS are kept on purpose (docs/anonymize.md) [EVE-ANON-GEO-REAL].
+ *
+ * Hazards: [EVE-ANON-GEO-REAL] the real address must never reach j_str when
+ *          ec->anon is set; only geoip_write sees it.
  */
 #include "eve.h"
 
+#include "anon.h"
 #include "geoip.h"
 
 #include <arpa/inet.h>
@@ -44,29 +52,51 @@ static void source(struct jbuf *j, const struct eve_ctx *ec)
         j_str(j, ec->src_key, ec->src_val);
 }
 
+/* Says that the addresses are pseudonyms: nobody should look them up. */
+static void anonymized(struct jbuf *j, const struct eve_ctx *ec)
+{
+    if (ec != NULL && ec->anon != NULL)
+        j_bool(j, "anonymized", true);
+}
+
+/* An address as text, or its pseudonym's with an (NULL: none) [EVE-ANON-GEO-REAL]. */
+static void addr_field(struct jbuf *j, const char *key, const uint8_t *a, int ipver,
+                       const struct anon *an)
+{
+    char t[INET6_ADDRSTRLEN];
+    uint8_t p[16];
+    if (an != NULL) {
+        anon_addr(an, a, ipver, p);
+        a = p;
+    }
+    eve_addr(a, ipver, t, sizeof t);
+    j_str(j, key, t);
+}
+
 void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts,
                      const char *event_type)
 {
     begin(j, ec, ts);
     source(j, ec);
     j_str(j, "event_type", event_type);
+    anonymized(j, ec);
 }
 
 void eve_begin(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const struct flow *f,
                const char *event_type)
 {
-    char a[INET6_ADDRSTRLEN];
+    const struct anon *an = ec != NULL ? ec->anon : NULL;
     begin(j, ec, ts);
-    j_u64(j, "flow_id", f->flow_id);
+    j_u64(j, "flow_id", an != NULL ? anon_flow_id(an, f->flow_id) : f->flow_id);
     source(j, ec);
     j_str(j, "event_type", event_type);
-    eve_addr(f->cli, f->ipver, a, sizeof a);
-    j_str(j, "src_ip", a);
+    anonymized(j, ec);
+    addr_field(j, "src_ip", f->cli, f->ipver, an);
     j_u64(j, "src_port", f->cport);
-    eve_addr(f->srv, f->ipver, a, sizeof a);
-    j_str(j, "dest_ip", a);
+    addr_field(j, "dest_ip", f->srv, f->ipver, an);
     j_u64(j, "dest_port", f->sport);
     j_str(j, "proto", f->proto == 6 ? "TCP" : "UDP");
+    /* the real addresses: the country and AS are kept [EVE-ANON-GEO-REAL] */
     if (ec != NULL && ec->geo != NULL && event_type[0] != 'f') { /* not for "flow" records */
         geoip_write(ec->geo, j, "src_geo", f->cli, f->ipver);
         geoip_write(ec->geo, j, "dest_geo", f->srv, f->ipver);

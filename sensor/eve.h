@@ -10,6 +10,7 @@
 #include "flow.h"
 #include "json.h"
 
+struct anon;
 struct geoip;
 
 /* What every record says about where it comes from. */
@@ -18,13 +19,17 @@ struct eve_ctx {
     const char *src_key;     /* "in_iface" (live) or "pcap_filename" (files); NULL: none */
     const char *src_val;     /* the interface or the file being read */
     const struct geoip *geo; /* GeoIP databases, NULL: none */
+    const struct anon *anon; /* --anonymize: pseudonyms and dropped names; NULL: none */
 };
 
 /* Start a record: timestamp, flow_id, the sensor and its input, event_type, addresses, ports,
- * proto; for records other than "flow", src_geo and dest_geo of public addresses. */
+ * proto; for records other than "flow", src_geo and dest_geo of public addresses. With
+ * ec->anon: "anonymized":true, the addresses and flow_id as pseudonyms, and the GeoIP of
+ * the real addresses (docs/anonymize.md). */
 void eve_begin(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const struct flow *f,
                const char *event_type);
-/* Start a record that belongs to no flow (stats): timestamp, the sensor, event_type. */
+/* Start a record that belongs to no flow (stats): timestamp, the sensor, event_type (and
+ * "anonymized":true with ec->anon). */
 void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts,
                      const char *event_type);
 

@@ -224,3 +224,36 @@ bool geoip_write(const struct geoip *g, struct jbuf *j, const char *key, const u
     j_obj_end(j);
     return true;
 }
+
+bool geoip_has_country(const struct geoip *g)
+{
+    return g != NULL && g->has_city;
+}
+
+bool geoip_has_asn(const struct geoip *g)
+{
+    return g != NULL && g->has_asn;
+}
+
+void geoip_where(const struct geoip *g, const uint8_t *a, int ipver, struct geoip_where *w)
+{
+    static const char *const ISO[] = {"country", "iso_code", NULL};
+    static const char *const ORG[] = {"autonomous_system_organization", NULL};
+    static const char *const NUM[] = {"autonomous_system_number", NULL};
+    memset(w, 0, sizeof *w);
+    if (g == NULL || !geoip_is_public(a, ipver))
+        return;
+    MMDB_lookup_result_s res;
+    if (g->has_city && lookup(&g->city, a, ipver, &res))
+        w->has_iso = get_str(&res, w->iso, sizeof w->iso, ISO);
+    if (g->has_asn && lookup(&g->asn, a, ipver, &res)) {
+        MMDB_entry_data_s d;
+        if (MMDB_aget_value(&res.entry, &d, NUM) == MMDB_SUCCESS && d.has_data &&
+            d.type == MMDB_DATA_TYPE_UINT32) {
+            w->as_num = d.uint32;
+            w->has_as = true;
+        }
+        if (!get_str(&res, w->as_org, sizeof w->as_org, ORG))
+            w->as_org[0] = '\0';
+    }
+}

@@ -26,4 +26,20 @@ bool geoip_is_public(const uint8_t *a, int ipver);
 bool geoip_write(const struct geoip *g, struct jbuf *j, const char *key, const uint8_t *a,
                  int ipver);
 
+/* Which databases are open (the summary counts by country only with one, by AS with the other). */
+bool geoip_has_country(const struct geoip *g);
+bool geoip_has_asn(const struct geoip *g);
+
+/* The country and AS of an address, for counting (docs/summary.md). */
+struct geoip_where {
+    bool has_iso;      /* the country database knows it */
+    char iso[8];       /* ISO 3166-1 alpha-2 code, NUL-terminated */
+    bool has_as;       /* the ASN database knows its number */
+    uint32_t as_num;   /* autonomous system number */
+    char as_org[256];  /* its organisation ("" when the database has none) */
+};
+
+/* Fill w for address a; an address that is not public, or not found, has nothing set. */
+void geoip_where(const struct geoip *g, const uint8_t *a, int ipver, struct geoip_where *w);
+
 #endif

@@ -249,3 +249,14 @@ void j_null(struct jbuf *j, const char *k)
     key(j, k);
     put(j, "null", 4);
 }
+
+void j_raw(struct jbuf *j, const char *k, const char *json, size_t n)
+{
+    key(j, k);
+    put(j, json, n);
+}
+
+size_t j_utf8_len(const uint8_t *s, size_t n)
+{
+    return n > 0 ? utf8_len(s, n) : 0;
+}

@@ -36,5 +36,12 @@ void j_u64(struct jbuf *j, const char *key, uint64_t v);
 void j_i64(struct jbuf *j, const char *key, int64_t v);
 void j_bool(struct jbuf *j, const char *key, bool v);
 void j_null(struct jbuf *j, const char *key);
+/* A member whose value is already JSON text (n bytes, one line, valid: the caller's
+ * promise); left out whole, and the record marked cut, when it does not fit. */
+void j_raw(struct jbuf *j, const char *key, const char *json, size_t n);
+
+/* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629), or 0: for a writer of its own
+ * that escapes strings the way j_strn does (summary.c). */
+size_t j_utf8_len(const uint8_t *s, size_t n);
 
 #endif

@@ -55,17 +55,41 @@
 #define JSON_LINE_MAX 65536 /* one JSON record; longer fields are cut */
 #define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */
 
-/* Redis output (out-redis.c, spool.c) */
-#define REDIS_HANDOFF_BYTES (8 * 1024 * 1024) /* each of the two capture->writer buffers; full: drop */
+/* Summary (summary.c): keys kept per map for a run; past a cap, what does not fit is
+ * counted under the map's "(other ...)" key, so totals stay exact and memory stays fixed */
+#define SUM_PORTS_MAX 1024 /* "<proto>/<port>" keys: mail on 1024 distinct ports is a scan */
+#define SUM_SERVERS_MAX 10000 /* servers with alerts: a large provider's MX farm; ~3 MiB */
+#define SUM_GEO_MAX 4096 /* countries (~250 exist) and AS numbers each; ~1 MiB with AS names */
+#define SUM_HOURS_MAX (24 * 400) /* hours of packet time: a run of 400 days */
+#define SUM_MECHS_MAX 16 /* login mechanisms per port; IANA's SASL registry has ~30 in use */
+#define SUM_VERSIONS_MAX 32 /* TLS version names per map: 7 real ones plus drafts and junk */
+#define SUM_KEY_BYTES 64 /* a key: "[v6 address]:port" is at most 54 bytes with its NUL */
+#define SUM_ORG_BYTES 128 /* an AS organisation name kept (cut at a UTF-8 boundary) */
+
+/* Report (postcard report: jsonread.c, report*.c): summaries may come from anywhere */
+#define REPORT_JSON_MAX_BYTES (64 * 1024 * 1024) /* one summary file; a year of one sensor is ~5 MiB */
+#define REPORT_JSON_MAX_DEPTH 32 /* nesting; the summary schema needs 4 */
+#define REPORT_JSON_MAX_VALUES (1 << 21) /* values per file, ~100 bytes each held; a full run has ~150,000 */
+#define REPORT_TOP_SERVERS 20 /* rows of the servers, countries and AS tables; report.json has all */
+#define REPORT_TIMELINE_MAX_BARS 744 /* hourly bars in the timeline (31 days); longer spans go by day */
+#define REPORT_TABLE_MAX_HOURS 48 /* rows of the hourly table; more hours are shown by day */
+#define REPORT_CHART_MAX_ROWS 30 /* bars in one chart; the tables list every row */
+
+/* Redis output (out-redis.c, redis-send.c, spool.c) */
+#define REDIS_HANDOFF_BYTES (16 * 1024 * 1024) /* each capture->ingest buffer: ~0.1 s at 150k rec/s */
 #define REDIS_QUEUE_MAX_BYTES (256LL * 1024 * 1024) /* records in memory, whatever --redis-queue says */
 #define REDIS_BATCH_RECORDS 512 /* commands pipelined before reading replies: ~10x fewer round trips */
 #define REDIS_BATCH_BYTES (1024 * 1024) /* bytes of one pipelined batch (hiredis output buffer) */
 #define REDIS_BACKOFF_MIN_MS 100 /* first reconnect delay; doubles up to backoff_max_ms */
-#define REDIS_IDLE_WAKE_MS 200 /* the writer looks at its state this often when idle */
+#define REDIS_IDLE_WAKE_MS 200 /* the sender looks at its state this often when idle */
 #define SPOOL_SEGMENT_MIN_BYTES (64 * 1024) /* spool file size: a 64th of the cap, within these */
 #define SPOOL_SEGMENT_MAX_BYTES (16 * 1024 * 1024) /* ...so the cap is overshot by 1/64 at most */
 #define SPOOL_MAX_FILES (1 << 20) /* spool files listed at start: 16 TiB of full segments */
 #define PATH_BYTES 4096 /* a path built from a directory given on the command line */
+
+/* Anonymisation (anon.c) */
+#define ANON_CACHE_SLOTS 4096 /* pseudonyms remembered (direct-mapped, ~140 KiB); a power of 2 */
+#define ANON_PRF_BATCH 128 /* AES blocks per EVP call: a whole IPv6 address (2 KiB of stack) */
 
 /* Capture */
 #define SNAPLEN_DEFAULT 262144 /* tcpdump's default: whole packets */

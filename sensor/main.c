@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "anon.h"
 #include "capture.h"
 #include "common.h"
 #include "decode.h"
@@ -27,6 +28,7 @@
 #include "engine.h"
 #include "geoip.h"
 #include "out-redis.h"
+#include "report.h"
 #include "rules.h"
 #include "sensor.h"
 
@@ -131,6 +133,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: postcard [options] -r FILE [-r FILE ...] [filter expression]\n"
             "       postcard [options] -i IFACE [filter expression]\n"
+            "       postcard report [-o DIR] SUMMARY.json...   (docs/report.md)\n"
             "\n"
             "Finds mail sent as a postcard: cleartext mail logins and messages, failed or\n"
             "stripped STARTTLS, weak TLS on SMTP, POP3 and IMAP. Writes JSON lines.\n"
@@ -145,10 +148,22 @@ static void usage(FILE *f)
             "  filter expression    a BPF filter, as for tcpdump (e.g. 'tcp port 25')\n"
             "\n"
             "output:\n"
-            "  -w FILE              append JSON lines to FILE (default: stdout)\n"
+            "  -w FILE              append JSON lines to FILE (default: stdout; reopened on SIGHUP)\n"
+            "  --sensor-id NAME     the \"host\" of every record (default: the host name)\n"
+            "  --stats-interval S   a \"stats\" record every S s of packet time (default: 60 live,\n"
+            "                       files: one at the end)\n"
+            "  --geoip FILE         MaxMind Country or City database: src_geo/dest_geo\n"
+            "  --asn FILE           MaxMind ASN database: the AS of those addresses\n"
+            "  --redis URL          also to Redis: redis://[user:password@]host[:port][/db] or\n"
+            "                       unix:///path (docs/redis.md); --redis-mode stream|list|channel,\n"
+            "                       --redis-key, --redis-events (alert,stats,summary), --redis-push,\n"
+            "                       --redis-maxlen, --redis-queue, --redis-spool DIR,\n"
+            "                       --redis-spool-max MIB, --redis-timeout MS"
             "  --no-flow-records    do not write event_type \"flow\" records\n"
             "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
             "                       (alerts carry the session's facts all the same)\n"
+            "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end\n"
+            "  --summary-interval S also a \"summary\" record every S seconds of packet time\n"
             "\n"
             "analysis:\n"
             "  --max-flows N        flows tracked at once (default %d)\n"
@@ -156,6 +171,13 @@ static void usage(FILE *f)
             "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
             "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
             "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
+            "\n"
+            "sharing (docs/anonymize.md):\n"
+            "  --anonymize KEYFILE  addresses as prefix-preserving pseudonyms (Crypto-PAn), the\n"
+            "                       names of people and hosts left out; KEYFILE: 32 bytes\n"
+            "  --anonymize-users drop|hash  user names and mail addresses: left out (default)\n"
+            "                       or replaced by a keyed hash\n"
+            "  --anonymize-keygen FILE  write a new key file (mode 0600) and exit\n"
             "\n"
             "rules:\n"
             "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
@@ -313,6 +335,9 @@ enum {
     OPT_STATS_INTERVAL,
     OPT_GEOIP,
     OPT_ASN,
+    OPT_ANONYMIZE,
+    OPT_ANONYMIZE_USERS,
+    OPT_ANONYMIZE_KEYGEN,
     OPT_REDIS,
     OPT_REDIS_MODE,
     OPT_REDIS_KEY,
@@ -323,6 +348,8 @@ enum {
     OPT_REDIS_SPOOL_MAX,
     OPT_REDIS_QUEUE,
     OPT_REDIS_TIMEOUT,
+    OPT_SUMMARY,
+    OPT_SUMMARY_INTERVAL,
 };
 
 /* What the command line asked for beyond the sensor's own options. */
@@ -331,10 +358,14 @@ struct cli {
     const char *sensor_id;   /* --sensor-id, NULL: the host name */
     const char *geoip;       /* --geoip */
     const char *asn;         /* --asn */
+    const char *anon_key;    /* --anonymize KEYFILE, NULL: none */
+    const char *anon_users;  /* --anonymize-users, NULL: drop */
+    const char *anon_keygen; /* --anonymize-keygen FILE */
     const char *redis_url;   /* --redis, NULL: no Redis */
     const char *redis_key;   /* --redis-key, NULL: the default for the mode */
     struct redis_opts ro;    /* the other --redis-* settings */
     long stats_interval;     /* --stats-interval, -1: the default */
+    const char *summary;     /* --summary FILE, NULL: none */
 };
 
 /* The Redis options (returns 1 when ch was one, -1 on a bad value, 0 when not one). */
@@ -375,8 +406,8 @@ static int redis_option(struct cli *c, int ch, const char *arg)
     case OPT_REDIS_EVENTS:
         c->ro.types = rec_types_parse(arg);
         if (c->ro.types == 0) {
-            fprintf(stderr, "postcard: --redis-events: a list of alert, mail, tls, flow, stats "
-                            "or all, not \"%s\"\n", arg);
+            fprintf(stderr, "postcard: --redis-events: a list of alert, mail, tls, flow, stats, "
+                            "summary or all, not \"%s\"\n", arg);
             return -1;
         }
         return 1;
@@ -469,6 +500,8 @@ static int check_rules(const char *path, const char *config)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "report") == 0) /* postcard report ...: report.c */
+        return report_main(argc - 1, argv + 1);
     static const struct option longopts[] = {
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -485,6 +518,9 @@ int main(int argc, char **argv)
         {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
         {"geoip", required_argument, NULL, OPT_GEOIP},
         {"asn", required_argument, NULL, OPT_ASN},
+        {"anonymize", required_argument, NULL, OPT_ANONYMIZE},
+        {"anonymize-users", required_argument, NULL, OPT_ANONYMIZE_USERS},
+        {"anonymize-keygen", required_argument, NULL, OPT_ANONYMIZE_KEYGEN},
         {"redis", required_argument, NULL, OPT_REDIS},
         {"redis-mode", required_argument, NULL, OPT_REDIS_MODE},
         {"redis-key", required_argument, NULL, OPT_REDIS_KEY},
@@ -495,6 +531,8 @@ int main(int argc, char **argv)
         {"redis-spool-max", required_argument, NULL, OPT_REDIS_SPOOL_MAX},
         {"redis-queue", required_argument, NULL, OPT_REDIS_QUEUE},
         {"redis-timeout", required_argument, NULL, OPT_REDIS_TIMEOUT},
+        {"summary", required_argument, NULL, OPT_SUMMARY},
+        {"summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL},
         {NULL, 0, NULL, 0},
     };
     const char *files[MAX_FILES];
@@ -599,6 +637,28 @@ int main(int argc, char **argv)
         case OPT_ASN:
             cli.asn = optarg;
             break;
+        case OPT_ANONYMIZE:
+            cli.anon_key = optarg;
+            break;
+        case OPT_ANONYMIZE_USERS:
+            if (strcmp(optarg, "drop") != 0 && strcmp(optarg, "hash") != 0) {
+                fprintf(stderr, "postcard: --anonymize-users: drop or hash, not \"%s\"\n", optarg);
+                return 2;
+            }
+            cli.anon_users = optarg;
+            break;
+        case OPT_ANONYMIZE_KEYGEN:
+            cli.anon_keygen = optarg;
+            break;
+        case OPT_SUMMARY:
+            cli.summary = optarg;
+            so.summary = true;
+            break;
+        case OPT_SUMMARY_INTERVAL:
+            if (parse_num("--summary-interval", optarg, 1, 86400 * 366, &v) != 0)
+                return 2;
+            so.summary_interval = (unsigned)v;
+            break;
         default: {
             int r = redis_option(&cli, ch, optarg);
             if (r == 1)
@@ -616,9 +676,33 @@ int main(int argc, char **argv)
         }
         return check_rules(rules_path, config);
     }
+    if (cli.anon_keygen != NULL) { /* postcard --anonymize-keygen FILE */
+        struct err ke = {""};
+        if (anon_keygen(cli.anon_keygen, &ke) != 0) {
+            fprintf(stderr, "postcard: %s\n", ke.msg);
+            return 1;
+        }
+        if (!quiet)
+            fprintf(stderr,
+                    "postcard: new key in %s: keep it secret, give it only to the sensors "
+                    "whose reports are to merge\n",
+                    cli.anon_keygen);
+        return 0;
+    }
+    if (cli.anon_users != NULL && cli.anon_key == NULL) {
+        fprintf(stderr, "postcard: --anonymize-users needs --anonymize KEYFILE\n");
+        return 2;
+    }
     if ((n_files == 0) == (iface == NULL)) {
         fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");
         return 2;
+    }
+    if (cli.summary != NULL) { /* found out now, not after hours of capture */
+        struct err se = {""};
+        if (summary_check_path(cli.summary, &se) != 0) {
+            fprintf(stderr, "postcard: %s\n", se.msg);
+            return 1;
+        }
     }
     /* Signals before anything slow: a SIGHUP or SIGTERM sent early is not fatal. */
     struct sigaction sa;
@@ -663,6 +747,19 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    struct anon *an = NULL; /* GeoIP still reads the real addresses (docs/anonymize.md) */
+    if (cli.anon_key != NULL) {
+        enum anon_users how = cli.anon_users != NULL && strcmp(cli.anon_users, "hash") == 0
+                                  ? ANON_USERS_HASH
+                                  : ANON_USERS_DROP;
+        if ((an = anon_open(cli.anon_key, how, &e)) == NULL) {
+            fprintf(stderr, "postcard: %s\n", e.msg);
+            geoip_free(geo);
+            rule_engine_free(engine);
+            free(filter);
+            return 1;
+        }
+    }
     char host[256] = "";
     if (cli.sensor_id == NULL && gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "postcard");
@@ -673,6 +770,7 @@ int main(int argc, char **argv)
                                                 : (iface != NULL ? STATS_INTERVAL_LIVE : 0);
     struct output *out = open_outputs(&cli, sensor_id);
     if (out == NULL) {
+        anon_free(an);
         geoip_free(geo);
         rule_engine_free(engine);
         free(filter);
@@ -683,6 +781,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "postcard: %s\n", e.msg);
         struct err ce = {""};
         out->close(out, &ce);
+        anon_free(an);
         geoip_free(geo);
         rule_engine_free(engine);
         free(filter);
@@ -691,6 +790,7 @@ int main(int argc, char **argv)
     sensor_set_rules(s, engine);
     s->eve.host = sensor_id;
     s->eve.geo = geo;
+    s->eve.anon = an;
     s->eve.src_key = iface != NULL ? "in_iface" : "pcap_filename";
     s->eve.src_val = iface;
     s->is_live = iface != NULL;
@@ -730,8 +830,15 @@ int main(int argc, char **argv)
     if (reload_requested)
         on_sighup(&r);
     sensor_finish(s);
-    if (!quiet)
+    if (cli.summary != NULL && summary_write_file(s->sum, &s->eve, cli.summary, &e) != 0) {
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        status = 1;
+    }
+    if (!quiet) {
         sensor_print_summary(s, stderr, iface != NULL);
+        if (out->summary != NULL) /* the Redis writer's figures, after it drained what it could */
+            out->summary(out, stderr);
+    }
     if (out->failed) {
         fprintf(stderr, "postcard: %s: %llu records could not be written\n", out->name,
                 out->failed);
@@ -743,6 +850,7 @@ int main(int argc, char **argv)
         status = 1;
     if (ce.msg[0] != '\0')
         fprintf(stderr, "postcard: %s\n", ce.msg);
+    anon_free(an);
     geoip_free(geo);
     free(filter);
     return status;

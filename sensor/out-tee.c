@@ -14,7 +14,8 @@ struct out_tee {
     struct output **outs;  /* owned */
 };
 
-static const char *const REC_NAMES[REC_COUNT] = {"flow", "mail", "tls", "alert", "stats"};
+static const char *const REC_NAMES[REC_COUNT] = {"flow", "mail", "tls", "alert", "stats",
+                                                   "summary"};
 
 const char *rec_type_name(enum rec_type t)
 {

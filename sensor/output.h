@@ -23,6 +23,7 @@ enum rec_type {
     REC_TLS,   /* "tls" */
     REC_ALERT, /* "alert" */
     REC_STATS, /* "stats" */
+    REC_SUMMARY, /* "summary" (--summary-interval, docs/summary.md) */
     REC_COUNT
 };
 #define REC_ALL ((1u << REC_COUNT) - 1)

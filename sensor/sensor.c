@@ -219,7 +219,11 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         tls_session_record(ts, f, &s->eve, &s->j);
         s->out->write(s->out, REC_TLS, s->j.buf, s->j.len);
     }
-    alerts_session(&s->al, s->out, &s->eve, &s->j, f, ss, ts);
+    const struct rule *hits[RULES_MAX_ALERTS_PER_SESSION];
+    size_t n_hits = alerts_session(&s->al, s->out, &s->eve, &s->j, f, ss, ts, hits,
+                                   RULES_MAX_ALERTS_PER_SESSION);
+    if (s->sum != NULL)
+        summary_session(s->sum, &s->eve, f, ss, ts, hits, n_hits);
     tls_session_free(f->tls);
     f->tls = NULL;
     session_free(f->app);
@@ -276,6 +280,8 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
     }
     s->no_trust_store = s->tls.store == NULL;
     s->al.thr = rule_thresholds_new(0);
+    if (s->opts.summary || s->opts.summary_interval != 0)
+        s->sum = summary_new(s->opts.hash_seed);
     s->cons.data = stream_data;
     s->cons.gap = stream_gap;
     s->cons.ctx = s;
@@ -287,6 +293,7 @@ void sensor_free(struct sensor *s)
     if (s == NULL)
         return;
     flow_table_free(s->ft);
+    summary_free(s->sum);
     rule_engine_free(s->al.engine);
     rule_thresholds_free(s->al.thr);
     starttls_memory_free(s->starttls);
@@ -296,6 +303,13 @@ void sensor_free(struct sensor *s)
     classifier_free(s->cl);
     decoder_free(&s->dec);
     free(s);
+}
+
+/* A "summary" record (--summary-interval): the run's numbers so far. */
+static void summary_out(struct sensor *s, pc_time ts)
+{
+    summary_record(s->sum, &s->eve, ts, &s->j);
+    s->out->write(s->out, REC_SUMMARY, s->j.buf, s->j.len);
 }
 
 /* Is this flow worth reassembling further? */
@@ -353,6 +367,15 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
         }
     }
     flow_expire(s->ft, s->now);
+    if (s->opts.summary_interval != 0) { /* after flow_expire: sessions over by now count */
+        pc_time every = (pc_time)s->opts.summary_interval * 1000000;
+        if (s->next_summary == 0)
+            s->next_summary = s->now + every;
+        else if (s->now >= s->next_summary) {
+            summary_out(s, s->now);
+            s->next_summary = s->now + every;
+        }
+    }
 
     int dir;
     bool is_new;
@@ -415,6 +438,8 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e)
 void sensor_finish(struct sensor *s)
 {
     flow_end_all(s->ft);
+    if (s->opts.summary_interval != 0)
+        summary_out(s, s->now); /* the last one: the same document as --summary FILE */
     sensor_stats_record(s, s->now);
     s->out->flush(s->out);
 }

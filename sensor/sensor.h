@@ -20,6 +20,7 @@
 #include "reasm.h"
 #include "session.h"
 #include "stats.h"
+#include "summary.h"
 #include "tlssess.h"
 
 struct sensor_opts {
@@ -32,6 +33,8 @@ struct sensor_opts {
     bool no_mail_records;      /* do not write event_type "mail" */
     bool no_tls_records;       /* do not write event_type "tls" */
     unsigned stats_interval;   /* seconds of packet time between stats records (0: only at the end) */
+    bool summary;              /* keep the run's numbers (--summary, docs/summary.md) */
+    unsigned summary_interval; /* seconds of packet time between summary records (0: none) */
 };
 
 #define SENSOR_MAX_APP_NAMES 64
@@ -65,6 +68,8 @@ struct sensor {
     bool is_live;                  /* reading an interface (stats: kernel counters) */
     pc_time first_ts;              /* time of the first packet */
     pc_time next_stats;            /* packet time of the next stats record (0: none yet) */
+    struct summary *sum;           /* the run's numbers; NULL: not asked for */
+    pc_time next_summary;          /* packet time of the next summary record (0: none yet) */
     uint64_t rule_reloads;         /* rule sets taken on SIGHUP */
     uint64_t rule_reloads_rejected; /* rule sets refused on SIGHUP */
 };

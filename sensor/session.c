@@ -20,7 +20,16 @@
  *
  * Passwords never reach this file: events carry user names and flags only.
  *
+ * With --anonymize the record names no one (docs/anonymize.md): user names
+ * and mail addresses are dropped or replaced by their keyed hash, the HELO
+ * name and the greeting (which name the client and the server) are dropped,
+ * and the STARTTLS reply is cut to its status. The facts themselves, and the
+ * rules that read them (alerts.c), are not changed.
+ *
  * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP]
+ *          [SESS-ANON-NAMES] with the anonymiser on, a name taken from the wire
+ *          (user, path, HELO, greeting, reply text) goes through it or is not
+ *          written; capabilities are protocol keywords and stay.
  */
 #include "session.h"
 
@@ -28,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anon.h"
 #include "classify.h"
 #include "eve.h"
 #include "line.h"
@@ -375,27 +385,112 @@ const char *session_proto_name(const struct session *ss)
     return names[ss->proto < 3 ? ss->proto : 0];
 }
 
+/* A user name or a mailbox: as it is, its keyed hash, or nothing [SESS-ANON-NAMES]. */
+static void j_person(struct jbuf *j, const char *key, const char *s, size_t n,
+                     const struct anon *an)
+{
+    char h[ANON_USER_BYTES];
+    if (an == NULL) {
+        j_strn(j, key, (const uint8_t *)s, n);
+        return;
+    }
+    if (anon_users_mode(an) != ANON_USERS_HASH)
+        return;
+    if (n == 0) { /* the wire showed no name: there is none to hide */
+        j_strn(j, key, (const uint8_t *)"", 0);
+        return;
+    }
+    size_t hn = anon_user(an, s, n, h, sizeof h);
+    if (hn != 0)
+        j_strn(j, key, (const uint8_t *)h, hn);
+}
+
+/* A MAIL FROM or RCPT TO path. Hashed without its brackets, so that a mailbox and a
+ * login of the same name get the same pseudonym; the null path names no one. */
+static void j_path(struct jbuf *j, const char *key, const struct fact_text *t,
+                   const struct anon *an)
+{
+    const char *s = t->s;
+    size_t n = t->n;
+    if (an != NULL && n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+        if (n == 2) { /* RFC 5321 §4.5.5: "<>", a bounce */
+            j_text(j, key, t);
+            return;
+        }
+        s++;
+        n -= 2;
+    }
+    j_person(j, key, s, n, an);
+}
+
+static bool word_of(struct span w, size_t max, bool (*ok)(uint8_t))
+{
+    if (w.n == 0 || w.n > max)
+        return false;
+    for (size_t i = 0; i < w.n; i++)
+        if (!ok(w.p[i]))
+            return false;
+    return true;
+}
+
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_code(uint8_t c) /* RFC 3463 enhanced status codes: 4.7.0 */
+{
+    return is_digit(c) || c == '.';
+}
+
+static bool is_atom(uint8_t c) /* an IMAP tag, +OK/-ERR, OK/NO/BAD */
+{
+    return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
+           c == '-' || c == '.';
+}
+
+/* The STARTTLS answer cut to its status, what the verdict rests on: SMTP "454 4.7.0",
+ * POP3 "-ERR", IMAP "a2 BAD". The text after it may name the server. */
+static void j_reply_status(struct jbuf *j, const struct session *ss)
+{
+    struct span rest = {(const uint8_t *)ss->starttls_reply.s, ss->starttls_reply.n};
+    struct span w1 = span_word(&rest), w2 = span_word(&rest);
+    size_t n = 0;
+    if (ss->proto == MAIL_SMTP && w1.n >= 3 && is_digit(w1.p[0]) && is_digit(w1.p[1]) &&
+        is_digit(w1.p[2])) /* "454-4.7.0 ..." keeps "454" */
+        n = w1.n == 3 && word_of(w2, 11, is_code) && is_digit(w2.p[0])
+                ? (size_t)(w2.p + w2.n - w1.p)
+                : 3;
+    else if (ss->proto == MAIL_POP3 && word_of(w1, 8, is_atom))
+        n = w1.n;
+    else if (ss->proto == MAIL_IMAP && word_of(w1, 16, is_atom))
+        n = word_of(w2, 7, is_atom) ? (size_t)(w2.p + w2.n - w1.p) : w1.n;
+    j_strn(j, "starttls_reply", w1.p, n);
+}
+
 void session_write(const struct session *ss, const struct flow *f, const struct tls_session *ts,
-                   struct jbuf *j)
+                   const struct anon *an, struct jbuf *j)
 {
     static const char *const results[] = {"unknown", "success", "failure"};
     j_obj(j, "mail");
     j_str(j, "port_class", session_port_class(f->sport));
-    if (ss->greeting.n)
+    if (ss->greeting.n && an == NULL) /* [SESS-ANON-NAMES]: it names the server */
         j_text(j, "greeting", &ss->greeting);
     j_arr(j, "capabilities");
     for (unsigned i = 0; i < ss->n_caps; i++)
         j_strn(j, NULL, (const uint8_t *)ss->caps[i].s, ss->caps[i].n);
     j_arr_end(j);
     j_str(j, "starttls", session_starttls_verdict(ss, ts));
-    if (ss->starttls_reply_seen)
+    if (ss->starttls_reply_seen && an == NULL)
         j_text(j, "starttls_reply", &ss->starttls_reply);
+    else if (ss->starttls_reply_seen)
+        j_reply_status(j, ss);
     j_arr(j, "logins");
     for (unsigned i = 0; i < ss->n_logins; i++) {
         const struct login_fact *l = &ss->logins[i];
         j_obj(j, NULL);
         j_str(j, "mechanism", l->mech);
-        j_text(j, "user", &l->user);
+        j_person(j, "user", l->user.s, l->user.n, an);
         j_bool(j, "cleartext", l->cleartext);
         if (l->is_token)
             j_bool(j, "bearer_token", true);
@@ -411,15 +506,18 @@ void session_write(const struct session *ss, const struct flow *f, const struct 
         j_bool(j, "login_disabled_violated", ss->login_disabled_violated);
     j_u64(j, "anomalies", ss->anomalies);
     j_obj_end(j);
-    if (ss->proto == MAIL_SMTP && (ss->helo.n || ss->mail_from.n || ss->n_rcpt)) {
+    if (an != NULL && anon_users_mode(an) != ANON_USERS_HASH)
+        return; /* the HELO name and the paths all go: nothing is left of EVE's smtp */
+    bool has_helo = ss->helo.n && an == NULL; /* [SESS-ANON-NAMES]: it names the client */
+    if (ss->proto == MAIL_SMTP && (has_helo || ss->mail_from.n || ss->n_rcpt)) {
         j_obj(j, "smtp"); /* EVE's smtp object */
-        if (ss->helo.n)
+        if (has_helo)
             j_text(j, "helo", &ss->helo);
         if (ss->mail_from.n)
-            j_text(j, "mail_from", &ss->mail_from);
+            j_path(j, "mail_from", &ss->mail_from, an);
         j_arr(j, "rcpt_to");
         for (unsigned i = 0; i < ss->n_rcpt; i++)
-            j_text(j, NULL, &ss->rcpt[i]);
+            j_path(j, NULL, &ss->rcpt[i], an);
         j_arr_end(j);
         j_obj_end(j);
     }
@@ -430,7 +528,7 @@ void session_record(const struct session *ss, const struct flow *f, const struct
 {
     eve_begin(j, ec, f->last, f, "mail");
     j_str(j, "app_proto", session_proto_name(ss));
-    session_write(ss, f, ts, j);
+    session_write(ss, f, ts, ec != NULL ? ec->anon : NULL, j);
     j_end(j);
 }
 

@@ -93,9 +93,12 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
 bool session_close(struct session *ss, struct starttls_memory *mem, const struct flow *f,
                    struct stats *st);
 /* The "mail" object (and EVE's "smtp" one) as members of the record being built in j.
- * ts: the TLS session on the same flow (closed), or NULL. */
+ * ts: the TLS session on the same flow (closed), or NULL. an: --anonymize, or NULL: user
+ * names and mail addresses dropped or hashed, host names dropped, the STARTTLS reply cut to
+ * its status (docs/anonymize.md). */
+struct anon;
 void session_write(const struct session *ss, const struct flow *f, const struct tls_session *ts,
-                   struct jbuf *j);
+                   const struct anon *an, struct jbuf *j);
 /* The whole "mail" record. */
 struct eve_ctx;
 void session_record(const struct session *ss, const struct flow *f, const struct tls_session *ts,

@@ -14,7 +14,15 @@
  *   trusted                   the chain from this certificate verifies against
  *                             the trust store at packet time
  *
+ * With --anonymize the record keeps every verdict but not the names that
+ * point at the server: the SNI, and the subject, SANs, serial and SHA-256 of
+ * the server's certificate (the last two find it in Certificate Transparency
+ * logs, which give its names), and its issuer when it issued itself. CA
+ * certificates after it keep theirs: they name CAs (docs/anonymize.md).
+ *
  * Hazards: [TLS-SNI-CUT] [TLS-CHAIN-CAP]
+ *          [TLS-ANON-NAMES] a name or an identifier of the server's own
+ *          certificate must not be written when ec->anon is set.
  */
 #include "tlssess.h"
 
@@ -314,7 +322,15 @@ static void judge_cert(struct tls_session *ts, struct tls_ctx *ctx, unsigned i, 
         v->trusted = x509_chain_trusted(ctx->store, ts->refs + i, ts->n_certs - i, now);
 }
 
-static void cert_record(struct jbuf *j, const struct tls_session *ts, unsigned i)
+/* Under --anonymize, are certificate i's names the server's [TLS-ANON-NAMES]? The leaf
+ * always (a self-signed leaf often says CA:TRUE), and any certificate that is not a CA's. */
+static bool names_server(const struct tls_session *ts, unsigned i, const struct anon *an)
+{
+    return an != NULL && (i == 0 || !ts->certs[i].info.is_ca);
+}
+
+static void cert_record(struct jbuf *j, const struct tls_session *ts, unsigned i,
+                        const struct anon *an)
 {
     const struct tls_cert_fact *cf = &ts->certs[i];
     const struct tls_cert_verdict *v = &ts->verdicts[i];
@@ -327,15 +343,20 @@ static void cert_record(struct jbuf *j, const struct tls_session *ts, unsigned i
         j_obj_end(j);
         return;
     }
-    j_str(j, "subject", in->subject);
-    j_str(j, "issuer", in->issuer);
-    j_arr(j, "sans");
-    for (unsigned k = 0; k < in->n_sans; k++)
-        j_str(j, NULL, in->sans[k]);
-    j_arr_end(j);
-    j_str(j, "serial", in->serial);
-    sha_hex(in->sha256, fp);
-    j_str(j, "sha256", fp);
+    bool hide = names_server(ts, i, an);
+    if (!hide)
+        j_str(j, "subject", in->subject);
+    if (!hide || !in->self_issued) /* self-issued: the issuer is the subject */
+        j_str(j, "issuer", in->issuer);
+    if (!hide) {
+        j_arr(j, "sans");
+        for (unsigned k = 0; k < in->n_sans; k++)
+            j_str(j, NULL, in->sans[k]);
+        j_arr_end(j);
+        j_str(j, "serial", in->serial);
+        sha_hex(in->sha256, fp);
+        j_str(j, "sha256", fp);
+    }
     time_iso8601(in->not_before * 1000000, t, sizeof t);
     j_str(j, "notbefore", t);
     time_iso8601(in->not_after * 1000000, t, sizeof t);
@@ -397,7 +418,7 @@ bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *
     return ts->seen_ch || ts->seen_sh; /* else no TLS was seen after all */
 }
 
-void tls_session_write(const struct tls_session *ts, struct jbuf *j)
+void tls_session_write(const struct tls_session *ts, const struct anon *an, struct jbuf *j)
 {
     static const char *const protos[] = {"smtp", "pop3", "imap"};
     char vb[24], t[40], fp[100];
@@ -405,19 +426,24 @@ void tls_session_write(const struct tls_session *ts, struct jbuf *j)
     /* EVE's fields first: the leaf certificate's, where there is one */
     const struct x509_info *leaf = ts->n_certs && ts->certs[0].parsed ? &ts->certs[0].info : NULL;
     if (leaf != NULL) {
-        j_str(j, "subject", leaf->subject);
-        j_str(j, "issuerdn", leaf->issuer);
-        j_str(j, "serial", leaf->serial);
-        sha_hex(leaf->sha256, fp);
-        j_str(j, "fingerprint", fp);
+        bool hide = names_server(ts, 0, an); /* [TLS-ANON-NAMES] */
+        if (!hide)
+            j_str(j, "subject", leaf->subject);
+        if (!hide || !leaf->self_issued)
+            j_str(j, "issuerdn", leaf->issuer);
+        if (!hide) {
+            j_str(j, "serial", leaf->serial);
+            sha_hex(leaf->sha256, fp);
+            j_str(j, "fingerprint", fp);
+        }
         time_iso8601(leaf->not_before * 1000000, t, sizeof t);
         j_str(j, "notbefore", t);
         time_iso8601(leaf->not_after * 1000000, t, sizeof t);
         j_str(j, "notafter", t);
     }
-    if (ts->sni[0])
+    if (ts->sni[0] && an == NULL)
         j_str(j, "sni", ts->sni);
-    else
+    else if (!ts->sni[0]) /* none sent is a fact; one sent is left out [TLS-ANON-NAMES] */
         j_null(j, "sni");
     if (ts->has_sh)
         j_str(j, "version", tls_version_name(ts->version, vb, sizeof vb));
@@ -505,7 +531,7 @@ void tls_session_write(const struct tls_session *ts, struct jbuf *j)
     } else {
         j_arr(j, "certs");
         for (unsigned i = 0; i < ts->n_certs; i++)
-            cert_record(j, ts, i);
+            cert_record(j, ts, i, an);
         j_arr_end(j);
         if (ts->n_certs_seen > ts->n_certs)
             j_u64(j, "certs_not_analysed", ts->n_certs_seen - ts->n_certs);
@@ -519,6 +545,6 @@ void tls_session_record(const struct tls_session *ts, const struct flow *f,
 {
     eve_begin(j, ec, f->last, f, "tls");
     j_str(j, "app_proto", "tls");
-    tls_session_write(ts, j);
+    tls_session_write(ts, ec != NULL ? ec->anon : NULL, j);
     j_end(j);
 }

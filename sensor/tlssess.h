@@ -104,8 +104,10 @@ bool tls_session_succeeded(const struct tls_session *ts);
  * (for the name check when there is no SNI), or NULL. False when no TLS was
  * seen after all (then there is no record and no facts). */
 bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *expect_host);
-/* The "tls" object, as a member of the record being built in j. */
-void tls_session_write(const struct tls_session *ts, struct jbuf *j);
+/* The "tls" object, as a member of the record being built in j. an: --anonymize, or NULL:
+ * the names of the server's certificate and the SNI are dropped (docs/anonymize.md). */
+struct anon;
+void tls_session_write(const struct tls_session *ts, const struct anon *an, struct jbuf *j);
 /* The whole "tls" record. */
 struct eve_ctx;
 void tls_session_record(const struct tls_session *ts, const struct flow *f,

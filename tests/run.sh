@@ -49,8 +49,16 @@ if [ "$what" = all ] || [ "$what" = integration ]; then
     count "$tmp/int" integration
     /usr/bin/env python3 tests/integration_alerts.py "${2:-}" 2>&1 | tee "$tmp/alerts" | grep -v '^ok - '
     count "$tmp/alerts" integration-alerts
+    /usr/bin/env python3 tests/integration_redis.py "${2:-}" 2>&1 | tee "$tmp/redis" | grep -v '^ok - '
+    count "$tmp/redis" integration-redis
     /usr/bin/env python3 tests/integration_eve.py "${2:-}" 2>&1 | tee "$tmp/eve" | grep -v '^ok - '
     count "$tmp/eve" integration-eve
+    /usr/bin/env python3 tests/integration_summary.py "${2:-}" 2>&1 | tee "$tmp/summary" | grep -v '^ok - '
+    count "$tmp/summary" integration-summary
+    /usr/bin/env python3 tests/integration_anon.py "${2:-}" 2>&1 | tee "$tmp/anon" | grep -v '^ok - '
+    count "$tmp/anon" integration-anon
+    /usr/bin/env python3 tests/integration_report.py "${2:-}" 2>&1 | tee "$tmp/report" | grep -v '^ok - '
+    count "$tmp/report" integration-report
 fi
 if [ "$skipped" -gt 0 ]; then
     echo "$passed passed, $failed failed, $skipped skipped"

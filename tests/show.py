@@ -12,7 +12,7 @@ def main(path):
             n += 1
             if r.get("event_type") == "mail":
                 m = r["mail"]
-                logins = ", ".join("%s %s%s (%s)" % (l["mechanism"], l["user"],
+                logins = ", ".join("%s %s%s (%s)" % (l["mechanism"], l.get("user", "-"),
                                    " IN CLEAR" if l["cleartext"] else "", l["result"])
                                    for l in m["logins"]) or "no login"
                 print("MAIL  %-5s %s:%d  starttls=%s  %s  %d message(s) in clear" % (

@@ -617,3 +617,29 @@ TEST(closing_an_object_at_the_limit_keeps_braces_balanced)
     free(s);
     free(j);
 }
+
+/* j_raw: a member whose value is already JSON (the summary record) is copied
+ * whole when it fits, and left out whole, the record marked cut, when not. */
+TEST(raw_member_is_copied_whole_or_left_out_whole)
+{
+    struct jbuf *j = jnew();
+    j_begin(j);
+    j_str(j, "a", "x");
+    j_raw(j, "summary", "{\"k\":[1,2]}", 11);
+    j_end(j);
+    ASSERT_STREQ(j->buf, "{\"a\":\"x\",\"summary\":{\"k\":[1,2]}}\n");
+    CHECK_RECORD(j);
+    char *big = malloc(JSON_LINE_MAX);
+    ASSERT(big != NULL);
+    memset(big, ' ', JSON_LINE_MAX);
+    big[0] = '0';
+    j_begin(j);
+    j_str(j, "a", "x");
+    j_raw(j, "summary", big, JSON_LINE_MAX);
+    j_end(j);
+    ASSERT(j->is_full);
+    ASSERT_STREQ(j->buf, "{\"a\":\"x\"}\n");
+    CHECK_RECORD(j);
+    free(big);
+    free(j);
+}

@@ -35,6 +35,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "json.h"
 #include "limits.h"
 
 struct jp {
@@ -132,39 +133,6 @@ static long hex4(const unsigned char *p)
         v = v << 4 | h;
     }
     return v;
-}
-
-/* Length of the valid UTF-8 sequence at p (RFC 3629 §4), or 0. [JSONREAD-UTF8] */
-static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
-{
-    unsigned char c = p[0];
-    size_t k;
-    uint32_t cp, min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        k = 2;
-        cp = c & 0x1f;
-        min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        k = 3;
-        cp = c & 0x0f;
-        min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        k = 4;
-        cp = c & 0x07;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < k)
-        return 0;
-    for (size_t i = 1; i < k; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return k;
 }
 
 static size_t put_utf8(char *o, uint32_t cp)
@@ -283,7 +251,7 @@ static bool parse_string(struct jp *j, char **out, size_t *outn)
             o[on++] = (char)c;
             j->p++;
         } else {
-            size_t k = utf8_seq(j->p, q);
+            size_t k = j_utf8_len(j->p, (size_t)(q - j->p)); /* c >= 0x80: 2..4 or 0 */
             if (k == 0) { /* [JSONREAD-UTF8] */
                 fail(j, j->p, "byte 0x%02x is not valid UTF-8 here", c);
                 goto bad;

@@ -70,7 +70,8 @@ void out_redis_error(struct out_redis *r, const char *fmt, ...)
 
 /* ---- the memory FIFO ---------------------------------------------------------------- */
 
-static void mem_push(struct out_redis *r, const char *d, size_t n, uint64_t ms, uint64_t seq)
+static void mem_push(struct out_redis *r, const char *d, size_t n, uint64_t ms, uint64_t seq,
+                     enum rrec_origin origin)
 {
     struct rrec *x = malloc(sizeof *x + n);
     if (x == NULL)
@@ -79,6 +80,7 @@ static void mem_push(struct out_redis *r, const char *d, size_t n, uint64_t ms, 
     x->ms = ms;
     x->seq = seq;
     x->is_acked = false;
+    x->origin = origin;
     x->len = (uint32_t)n;
     memcpy(x->data, d, n);
     if (r->tail != NULL)
@@ -110,7 +112,7 @@ static bool mem_has_room(const struct out_redis *r, size_t n)
 
 static void to_spool(struct out_redis *r, const char *d, size_t n, uint64_t ms, uint64_t seq)
 {
-    struct spool_item it = {ms, seq, n, d};
+    struct spool_item it = {ms, seq, n, d, false};
     struct err e = {""};
     if (spool_append(r->sp, &it, &e) == 0)
         r->st.spooled++;
@@ -132,7 +134,7 @@ static void ingest(struct out_redis *r, struct handoff *h, bool to_disk)
         const char *d = h->p + off + sizeof n;
         off += sizeof n + n;
         if (!spooling && mem_has_room(r, n)) {
-            mem_push(r, d, n, 0, 0);
+            mem_push(r, d, n, 0, 0, RREC_NEW);
         } else {
             spooling = true;
             to_spool(r, d, n, 0, 0);
@@ -149,8 +151,7 @@ void out_redis_refill(struct out_redis *r)
     struct spool_item it;
     while (r->st.memory < REDIS_BATCH_RECORDS && mem_has_room(r, JSON_LINE_MAX) &&
            spool_next(r->sp, &it, r->rbuf, JSON_LINE_MAX + 1) == 1) {
-        mem_push(r, it.data, it.len, it.ms, it.seq);
-        r->st.replayed++;
+        mem_push(r, it.data, it.len, it.ms, it.seq, it.is_earlier ? RREC_EARLIER : RREC_SPOOLED);
     }
 }
 
@@ -246,6 +247,7 @@ static int rd_flush(struct output *o)
 struct mem_iter {
     struct out_redis *r; /* whose memory */
     uint64_t n;          /* records handed over */
+    uint64_t n_new;      /* of those, this run's never spooled before */
 };
 
 static int mem_next(void *ctx, struct spool_item *it)
@@ -255,9 +257,10 @@ static int mem_next(void *ctx, struct spool_item *it)
     if (m->r->head == NULL)
         return 0;
     struct rrec *x = m->r->head;
-    *it = (struct spool_item){x->ms, x->seq, x->len, x->data};
+    *it = (struct spool_item){x->ms, x->seq, x->len, x->data, false};
     x->is_acked = true; /* handed over: popped on the next call */
     m->n++;
+    m->n_new += x->origin == RREC_NEW;
     return 1;
 }
 
@@ -283,10 +286,10 @@ static void stop(struct out_redis *r)
         r->is_stopped = true;
         redis_send_close(r);
         if (r->head != NULL) {
-            struct mem_iter m = {r, 0};
+            struct mem_iter m = {r, 0, 0};
             struct err e = {""};
             if (spool_prepend(r->sp, mem_next, &m, &e) == 0) {
-                r->st.spooled += m.n;
+                r->st.spooled += m.n_new;
             } else {
                 out_redis_error(r, "%s", e.msg);
                 r->st.lost_at_exit += m.n; /* and those not reached: counted below */

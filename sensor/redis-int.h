@@ -17,12 +17,20 @@
 
 struct redisContext;
 
+/* Where a record in memory came from: what the counters count (docs/redis.md). */
+enum rrec_origin {
+    RREC_NEW,     /* written by this run, never on disk */
+    RREC_SPOOLED, /* written by this run, spooled, read back */
+    RREC_EARLIER, /* left in the spool by an earlier run */
+};
+
 /* One record held in memory. */
 struct rrec {
-    struct rrec *next; /* FIFO link, towards newer */
-    uint64_t ms;       /* stream entry ID (0-0: not sent yet) */
-    uint64_t seq;      /* its sequence part */
-    bool is_acked;     /* delivered (or found delivered already): leaves at the head */
+    struct rrec *next;       /* FIFO link, towards newer */
+    uint64_t ms;             /* stream entry ID (0-0: not sent yet) */
+    uint64_t seq;            /* its sequence part */
+    bool is_acked;           /* delivered (or found delivered already): leaves at the head */
+    enum rrec_origin origin; /* this run's, or an earlier run's */
     uint32_t len;      /* bytes of data */
     char data[];       /* the record, JSON without its newline */
 };
@@ -34,12 +42,13 @@ struct handoff {
     size_t recs; /* records in it */
 };
 
-/* Counters; the writer's own, copied under the lock for stats() and summary(). */
+/* Counters; the writer's own, copied under the lock for stats() and summary(). Each is
+ * defined by what happened to a record, never by when (docs/redis.md, "Counters"). */
 struct rstats {
-    uint64_t sent;             /* acknowledged by Redis */
+    uint64_t sent;             /* acknowledged by Redis in this run (this run's and earlier) */
     uint64_t duplicates;       /* sent again after lost replies, found already in the stream */
-    uint64_t spooled;          /* written to the spool */
-    uint64_t replayed;         /* read back from the spool */
+    uint64_t spooled;          /* this run's own records that went to disk, each once */
+    uint64_t replayed;         /* an earlier run's spooled records this run delivered */
     uint64_t reconnects;       /* connections made after one was lost */
     uint64_t connect_failures; /* attempts that failed */
     uint64_t errors;           /* error replies */

@@ -323,6 +323,7 @@ static void send_batch(struct out_redis *r)
         if (is_stream && has_id && id_le(x->ms, x->seq, r->conn_ms, r->conn_seq)) {
             x->is_acked = true; /* applied before its reply was lost */
             r->st.duplicates++;
+            r->st.replayed += x->origin == RREC_EARLIER;
             continue;
         }
         if (is_stream && !has_id) {
@@ -339,7 +340,7 @@ static void send_batch(struct out_redis *r)
     r->st.in_flight = n;
     out_redis_publish(r);
     pthread_mutex_unlock(&r->qmu);
-    uint64_t sent = 0, dups = 0, errors = 0;
+    uint64_t sent = 0, dups = 0, errors = 0, earlier = 0;
     char why[sizeof r->st.last_error] = "";
     bool is_lost = false;
     for (size_t i = 0; i < n; i++) {
@@ -357,9 +358,11 @@ static void send_batch(struct out_redis *r)
         if (rep->type != REDIS_REPLY_ERROR) {
             x->is_acked = true;
             sent++;
+            earlier += x->origin == RREC_EARLIER;
         } else if (is_stream && strstr(rep->str, "equal or smaller than the target stream top")) {
             x->is_acked = true; /* [REDIS-ID-ORDER] sent before, applied, reply lost */
             dups++;
+            earlier += x->origin == RREC_EARLIER;
         } else { /* [REDIS-ERROR-REPLY] not applied: kept, sent again later with a new ID */
             errors++;
             x->ms = x->seq = 0;
@@ -374,6 +377,7 @@ static void send_batch(struct out_redis *r)
     pthread_mutex_lock(&r->qmu);
     r->st.sent += sent;
     r->st.duplicates += dups;
+    r->st.replayed += earlier;
     r->st.errors += errors;
     r->st.in_flight = 0;
     if (why[0] != '\0')

@@ -297,6 +297,8 @@ static void seg_drop_first(struct spool *sp, uint64_t *unread_to)
         sp->wf = NULL;
     }
     uint64_t unread = s->records - s->read;
+    /* an earlier run's records are the oldest: the first ones dropped */
+    sp->c.earlier -= unread < sp->c.earlier ? unread : sp->c.earlier;
     if (unread_to != NULL)
         *unread_to += unread;
     sp->c.records -= unread;
@@ -407,6 +409,7 @@ int spool_scan(struct spool *sp)
         scan_one(sp, nums[i], buf, JSON_LINE_MAX + 1);
     free(buf);
     free(nums);
+    sp->c.earlier = sp->c.records; /* all of it an earlier run's */
     return 0;
 }
 
@@ -571,6 +574,11 @@ int spool_next(struct spool *sp, struct spool_item *it, char *buf, size_t cap)
         if (read_record(sp->rf, it, buf, cap, &why) == RD_OK) {
             s->read++;
             sp->c.records--;
+            it->is_earlier = sp->c.earlier > 0;
+            if (it->is_earlier)
+                sp->c.earlier--;
+            if (s->read == s->records && !(sp->nseg == 1 && sp->wf != NULL))
+                seg_drop_first(sp, NULL); /* read to its end: no file is left behind */
             return 1;
         }
         seg_path(sp, s->num, "", path, sizeof path);
@@ -685,6 +693,9 @@ void spool_free(struct spool *sp)
     }
     if (sp->rf != NULL)
         fclose(sp->rf);
+    sp->rf = sp->wf = NULL;
+    while (sp->nseg > 0 && sp->segs[0].read == sp->segs[0].records)
+        seg_drop_first(sp, NULL); /* read to its end (the one also appended to) */
     if (sp->lock_fd >= 0) {
         if (sp->nseg == 0 && sp->created_dir) {
             char path[PATH_BYTES];

@@ -24,10 +24,12 @@ struct spool_item {
     uint64_t seq;     /* its sequence part */
     size_t len;       /* bytes of data */
     const char *data; /* the record: one JSON object, no newline */
+    bool is_earlier;  /* spool_next: an earlier run left it here (ignored going in) */
 };
 
 struct spool_counts {
     uint64_t records;      /* records in the spool now (not yet read back) */
+    uint64_t earlier;      /* of those, left by an earlier run (found by spool_scan) */
     uint64_t bytes;        /* bytes of its files now */
     uint64_t segments;     /* files now */
     uint64_t dropped;      /* records removed unread: the oldest, past the cap */
@@ -56,7 +58,9 @@ int spool_append(struct spool *sp, const struct spool_item *it, struct err *e);
 int spool_flush(struct spool *sp, struct err *e);
 
 /* The oldest record, copied into buf (cap bytes: JSON_LINE_MAX is enough for any record);
- * it->data points into buf. 1: one record; 0: the spool is empty. Damaged parts are skipped. */
+ * it->data points into buf; it->is_earlier says whether an earlier run left it (those come
+ * first: a run only appends behind them). 1: one record; 0: the spool is empty. Damaged
+ * parts are skipped. A segment read to its end is removed at once. */
 int spool_next(struct spool *sp, struct spool_item *it, char *buf, size_t cap);
 
 /* Put records in front of everything the spool holds (at exit: what was in memory).

@@ -205,7 +205,7 @@ static void append_n(struct spool *sp, int from, int to)
     char buf[512];
     for (int i = from; i < to; i++) {
         rec_text(buf, sizeof buf, i);
-        struct spool_item it = {(uint64_t)i, 7, strlen(buf), buf};
+        struct spool_item it = {(uint64_t)i, 7, strlen(buf), buf, false};
         struct err e = {""};
         if (spool_append(sp, &it, &e) != 0)
             TEST_FAIL("append %d: %s", i, e.msg);
@@ -332,6 +332,84 @@ TEST(spool_many_segments_and_cap_drops_the_oldest)
     spool_free(sp);
 }
 
+TEST(spool_says_which_records_an_earlier_run_left)
+{
+    /* the counters "replayed" and "spooled" rest on this: what spool_scan found is an
+     * earlier run's; what this run appends behind it is its own, however they interleave */
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 30);
+    append_n(sp, 0, 300);
+    spool_free(sp);
+    sp = open_spool(dir, 1 << 30);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.earlier, 300);
+    char *buf = malloc(JSON_LINE_MAX + 1);
+    struct spool_item it;
+    int earlier = 0, own = 0, next = 0;
+    for (int round = 0; round < 20; round++) {
+        append_n(sp, 300 + round * 10, 300 + round * 10 + 10); /* this run's, behind */
+        for (int k = 0; k < 25 && spool_next(sp, &it, buf, JSON_LINE_MAX + 1) == 1; k++) {
+            ASSERT_EQ(it.ms, next);
+            ASSERT_EQ(it.is_earlier, next < 300);
+            earlier += it.is_earlier;
+            own += !it.is_earlier;
+            next++;
+        }
+    }
+    while (spool_next(sp, &it, buf, JSON_LINE_MAX + 1) == 1) {
+        ASSERT_EQ(it.is_earlier, it.ms < 300);
+        earlier += it.is_earlier;
+        own += !it.is_earlier;
+    }
+    ASSERT_EQ(earlier, 300);
+    ASSERT_EQ(own, 200);
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.earlier, 0);
+    free(buf);
+    spool_free(sp);
+}
+
+TEST(spool_earlier_records_dropped_over_the_cap_are_no_longer_earlier)
+{
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1u << 30);
+    append_n(sp, 0, 20000);
+    spool_free(sp);
+    sp = open_spool(dir, 4u << 20); /* a smaller cap now: the oldest go as this run appends */
+    append_n(sp, 20000, 80000);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT(c.dropped >= 20000);
+    ASSERT_EQ(c.earlier, 0);
+    char *buf = malloc(JSON_LINE_MAX + 1);
+    struct spool_item it;
+    while (spool_next(sp, &it, buf, JSON_LINE_MAX + 1) == 1)
+        ASSERT(!it.is_earlier);
+    free(buf);
+    spool_free(sp);
+}
+
+TEST(spool_read_to_its_end_leaves_no_file)
+{
+    /* the last segment read to its end while it is still the one appended to: at the end
+     * of the run no file and no directory is left */
+    const char *dir = mkspooldir();
+    struct spool *sp = spool_new(dir, 1 << 30);
+    struct err e = {""};
+    ASSERT_EQ(spool_open(sp, &e), 0);
+    ASSERT_EQ(spool_scan(sp), 0);
+    append_n(sp, 0, 10);
+    char *buf = malloc(JSON_LINE_MAX + 1);
+    struct spool_item it;
+    for (int i = 0; i < 10; i++) /* exactly the ten: no call that finds the spool empty */
+        ASSERT_EQ(spool_next(sp, &it, buf, JSON_LINE_MAX + 1), 1);
+    free(buf);
+    ASSERT_EQ(count_files(dir, ".spool"), 1); /* still appended to */
+    spool_free(sp);
+    ASSERT_EQ(count_files(dir, ".spool"), -1); /* the directory this run made is gone */
+}
+
 static int mem_i, mem_to;
 static char mem_buf[512];
 
@@ -341,7 +419,7 @@ static int mem_next(void *ctx, struct spool_item *it)
     if (mem_i >= mem_to)
         return 0;
     rec_text(mem_buf, sizeof mem_buf, mem_i);
-    *it = (struct spool_item){(uint64_t)mem_i, 7, strlen(mem_buf), mem_buf};
+    *it = (struct spool_item){(uint64_t)mem_i, 7, strlen(mem_buf), mem_buf, false};
     mem_i++;
     return 1;
 }

@@ -199,6 +199,26 @@ int capture_next_batch(struct capture *c, capture_fn fn, void *ctx, struct err *
     return n;
 }
 
+uint64_t capture_drain(struct capture *c, capture_fn fn, void *ctx, uint64_t max)
+{
+    char eb[PCAP_ERRBUF_SIZE];
+    if (!c->is_live || pcap_setnonblock(c->p, 1, eb) != 0)
+        return 0;
+    c->fn = fn;
+    c->ctx = ctx;
+    uint64_t total = 0;
+    int breaks = 0;
+    while (total < max) {
+        int n = pcap_dispatch(c->p, CAPTURE_BATCH, handler, (u_char *)c);
+        if (n == PCAP_ERROR_BREAK && ++breaks <= 2)
+            continue; /* the stop's own pcap_breakloop, still pending */
+        if (n <= 0)
+            break; /* nothing more without waiting, or an error: done either way */
+        total += (uint64_t)n;
+    }
+    return total;
+}
+
 void capture_break(struct capture *c)
 {
     pcap_breakloop(c->p);

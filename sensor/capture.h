@@ -41,6 +41,11 @@ const char *capture_warning(const struct capture *c); /* activation warning or N
  */
 int capture_next_batch(struct capture *c, capture_fn fn, void *ctx, struct err *e);
 
+/* A live capture that was asked to stop: hand fn what the kernel has already delivered to
+ * the capture buffer (without waiting for more), at most max packets. The packets seen on
+ * the wire before the stop are analysed, not left in the ring. Returns how many. */
+uint64_t capture_drain(struct capture *c, capture_fn fn, void *ctx, uint64_t max);
+
 /* Ask a running capture_next_batch() to return (async-signal-safe). */
 void capture_break(struct capture *c);
 

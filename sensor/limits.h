@@ -94,5 +94,6 @@
 /* Capture */
 #define SNAPLEN_DEFAULT 262144 /* tcpdump's default: whole packets */
 #define PCAP_BUFSIZE_DEFAULT (64 * 1024 * 1024) /* kernel ring for bursts on a SPAN port */
+#define CAPTURE_DRAIN_MAX (1u << 20) /* packets analysed after a stop: a ring's worth, bounded */
 
 #endif

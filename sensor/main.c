@@ -57,8 +57,11 @@ static void on_hup(int sig)
     reload_requested = 1;
 }
 
+struct progress;
+
 struct run {
     struct sensor *s;       /* the sensor */
+    struct progress *pg;    /* the progress line, cleared before a message */
     int link;               /* link type of the current capture */
     const char *rules_path; /* -R, or the default rules directory */
     const char *config;     /* --config, or NULL */
@@ -122,9 +125,15 @@ static void on_sighup(struct run *r)
         fprintf(stderr, "postcard: %s\n", e.msg);
 }
 
+static void progress_clear(struct progress *pg);
+
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
 {
     struct run *r = ctx;
+    if (reload_requested) { /* before this packet: a reload never waits for a batch's end */
+        progress_clear(r->pg);
+        on_sighup(r);
+    }
     sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
 }
 
@@ -309,6 +318,8 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     }
     progress_clear(pg);
     if (capture_is_live(c)) {
+        if (stop_requested) /* what was captured before the stop is analysed too */
+            capture_drain(c, on_packet, r, CAPTURE_DRAIN_MAX);
         uint64_t rv, dr, ifd;
         if (capture_stats(c, &rv, &dr, &ifd) == 0) {
             r->s->st.kernel_recv += rv;
@@ -712,7 +723,7 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = on_hup;
-    sa.sa_flags = SA_RESTART; /* a blocking read goes on; the reload waits for the next batch */
+    sa.sa_flags = SA_RESTART; /* a blocking read goes on; the reload comes before the next packet */
     sigaction(SIGHUP, &sa, NULL);
 
     /* The rules first: a sensor with a broken rule set would watch for nothing. */
@@ -795,8 +806,8 @@ int main(int argc, char **argv)
     s->eve.src_val = iface;
     s->is_live = iface != NULL;
 
-    struct run r = {s, 0, rpath, config};
     struct progress pg = {!quiet && isatty(2) && iface == NULL, 0, 0, false};
+    struct run r = {s, &pg, 0, rpath, config};
     int status = 0;
     if (iface != NULL) {
         struct capture *c = capture_open_live(iface, &lo, filter, &e);

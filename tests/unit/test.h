@@ -29,6 +29,7 @@ struct test_case {
 
 static struct test_case test_cases[TEST_MAX];
 static int test_count;
+static int test_overflow; /* tests past TEST_MAX: never silently dropped, a failure */
 
 #define TEST(name)                                                                         \
     static void test_##name(void);                                                         \
@@ -36,6 +37,8 @@ static int test_count;
     {                                                                                      \
         if (test_count < TEST_MAX)                                                         \
             test_cases[test_count++] = (struct test_case){#name, test_##name};             \
+        else                                                                               \
+            test_overflow++;                                                               \
     }                                                                                      \
     static void test_##name(void)
 
@@ -103,6 +106,10 @@ int main(int argc, char **argv)
         int ok = test_run_one(&test_cases[i]);
         printf("%s - %s\n", ok ? "ok" : "not ok", test_cases[i].name);
         ok ? passed++ : failed++;
+    }
+    if (test_overflow > 0) { /* raise TEST_MAX, or split the file */
+        printf("not ok - %d test(s) past TEST_MAX (%d) were not run\n", test_overflow, TEST_MAX);
+        failed++;
     }
     printf("%s: %d passed, %d failed\n", suite, passed, failed);
     return failed ? 1 : 0;

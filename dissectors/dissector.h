@@ -17,7 +17,7 @@
 
 struct emitter {
     void (*emit)(void *ctx, const struct event *ev); /* called for each event */
-    void *ctx;                                      /* passed back */
+    void *ctx;                                       /* passed back */
 };
 
 struct dissector {

@@ -31,10 +31,10 @@ enum imap_cmd {
     IMAP_CMD_STARTTLS,
 };
 
-enum imap_lit {      /* what a client literal holds */
-    IMAP_LIT_SKIP,   /* nothing we keep */
-    IMAP_LIT_USER,   /* LOGIN's user name */
-    IMAP_LIT_PASS,   /* LOGIN's password: measured, not kept */
+enum imap_lit {                /* what a client literal holds */
+                IMAP_LIT_SKIP, /* nothing we keep */
+                IMAP_LIT_USER, /* LOGIN's user name */
+                IMAP_LIT_PASS, /* LOGIN's password: measured, not kept */
 };
 
 struct imap_pending {
@@ -44,23 +44,23 @@ struct imap_pending {
 };
 
 struct imap {
-    bool is_greeted;                  /* the greeting was seen */
-    bool is_tls;                      /* STARTTLS accepted */
-    bool in_sasl;                     /* client lines are SASL responses */
-    bool in_command;                  /* a client command continues after a literal */
-    bool discard[2];                  /* dropping bytes up to the next LF */
-    bool srv_msg_lit;                 /* the server literal being skipped is a message body */
-    bool srv_in_resp;                 /* the next server line continues a response */
-    bool srv_lit_active;              /* a server literal (maybe of 0 bytes) is being read */
-    uint8_t cmd;                      /* enum imap_cmd of the command being read */
-    uint8_t login_arg;                /* LOGIN arguments read so far */
-    uint8_t lit_kind;                 /* enum imap_lit of the client literal */
-    uint8_t n_pending;                /* entries used in pending */
-    uint8_t tag_len;                  /* bytes in tag */
-    uint8_t tag[IMAP_TAG_MAX];        /* tag of the command being read */
-    uint64_t lit_left[2];             /* literal bytes still to read, per direction */
-    uint64_t srv_lit_size;            /* size of the server literal being skipped */
-    struct sasl sasl;                 /* the login in progress */
+    bool is_greeted;           /* the greeting was seen */
+    bool is_tls;               /* STARTTLS accepted */
+    bool in_sasl;              /* client lines are SASL responses */
+    bool in_command;           /* a client command continues after a literal */
+    bool discard[2];           /* dropping bytes up to the next LF */
+    bool srv_msg_lit;          /* the server literal being skipped is a message body */
+    bool srv_in_resp;          /* the next server line continues a response */
+    bool srv_lit_active;       /* a server literal (maybe of 0 bytes) is being read */
+    uint8_t cmd;               /* enum imap_cmd of the command being read */
+    uint8_t login_arg;         /* LOGIN arguments read so far */
+    uint8_t lit_kind;          /* enum imap_lit of the client literal */
+    uint8_t n_pending;         /* entries used in pending */
+    uint8_t tag_len;           /* bytes in tag */
+    uint8_t tag[IMAP_TAG_MAX]; /* tag of the command being read */
+    uint64_t lit_left[2];      /* literal bytes still to read, per direction */
+    uint64_t srv_lit_size;     /* size of the server literal being skipped */
+    struct sasl sasl;          /* the login in progress */
     struct imap_pending pending[IMAP_PENDING_MAX]; /* commands awaiting their tagged reply */
 };
 
@@ -150,8 +150,7 @@ static bool login_arg(struct imap *s, struct span *rest)
         s->sasl.user_len = (uint16_t)n;
     } else if (s->login_arg == 0) {
         sasl_set_user(&s->sasl, v);
-    }
-    else if (s->login_arg == 1)
+    } else if (s->login_arg == 1)
         s->sasl.has_secret = s->sasl.secret_readable = v.n > 0;
     s->login_arg++;
     return true;
@@ -262,10 +261,9 @@ static bool is_body_literal(struct span line)
     struct span tail = {line.p + from, n - from};
     for (size_t i = 0; i < tail.n; i++) {
         struct span t = {tail.p + i, tail.n - i};
-        if (span_starts(t, "BODY[]") || span_starts(t, "BODY[TEXT]") ||
-            span_starts(t, "BINARY[") || span_starts(t, "RFC822 ") ||
-            span_starts(t, "RFC822.TEXT") || (span_starts(t, "BODY[") && t.n > 5 &&
-                                               t.p[5] >= '1' && t.p[5] <= '9'))
+        if (span_starts(t, "BODY[]") || span_starts(t, "BODY[TEXT]") || span_starts(t, "BINARY[") ||
+            span_starts(t, "RFC822 ") || span_starts(t, "RFC822.TEXT") ||
+            (span_starts(t, "BODY[") && t.n > 5 && t.p[5] >= '1' && t.p[5] <= '9'))
             return true;
     }
     return false;
@@ -283,8 +281,7 @@ static void server_literal_end(struct imap *s, const struct emitter *em)
     s->srv_in_resp = true; /* the response goes on after the literal */
 }
 
-static void server_line(struct imap *s, struct span line, bool continued,
-                        const struct emitter *em)
+static void server_line(struct imap *s, struct span line, bool continued, const struct emitter *em)
 {
     uint64_t lit;
     bool bad;
@@ -304,7 +301,8 @@ static void server_line(struct imap *s, struct span line, bool continued,
         struct span kind = span_word(&rest);
         if (!s->is_greeted) {
             s->is_greeted = true;
-            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = span_trim(rest)};
+            struct event ev = {
+                .type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = span_trim(rest)};
             emit(em, &ev);
         }
         if (span_eq(kind, "CAPABILITY"))
@@ -314,7 +312,7 @@ static void server_line(struct imap *s, struct span line, bool continued,
         return;
     }
     if (tag.n == 1 && tag.p[0] == '+')
-        return; /* continuation request: the client goes on */
+        return;           /* continuation request: the client goes on */
     if (!s->is_greeted) { /* [IMAP-BAD-REPLY] no greeting: not IMAP as we know it */
         dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
@@ -378,7 +376,7 @@ static size_t imap_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         struct span line;
         size_t k;
         enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
-                                      em); /* [IMAP-LINE-OVERLONG] */
+                                        em); /* [IMAP-LINE-OVERLONG] */
         if (step == STEP_MORE)
             break;
         used += k;

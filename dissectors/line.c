@@ -164,10 +164,14 @@ bool span_u64(struct span s, uint64_t *v)
 const char *ev_anomaly_name(enum ev_anomaly a)
 {
     static const char *const names[EVA_COUNT] = {
-        [EVA_LINE_TOO_LONG] = "line-too-long",   [EVA_GAP] = "stream-gap",
-        [EVA_BAD_REPLY] = "bad-reply",           [EVA_BAD_BASE64] = "bad-base64",
-        [EVA_TOO_MANY_PENDING] = "too-many-pending", [EVA_BAD_LITERAL] = "bad-literal",
-        [EVA_TLS_NOT_TLS] = "tls-not-tls",       [EVA_TLS_BAD_LENGTH] = "tls-bad-length",
+        [EVA_LINE_TOO_LONG] = "line-too-long",
+        [EVA_GAP] = "stream-gap",
+        [EVA_BAD_REPLY] = "bad-reply",
+        [EVA_BAD_BASE64] = "bad-base64",
+        [EVA_TOO_MANY_PENDING] = "too-many-pending",
+        [EVA_BAD_LITERAL] = "bad-literal",
+        [EVA_TLS_NOT_TLS] = "tls-not-tls",
+        [EVA_TLS_BAD_LENGTH] = "tls-bad-length",
         [EVA_TLS_HS_TOO_BIG] = "tls-handshake-too-big",
     };
     return (unsigned)a < EVA_COUNT ? names[a] : "?";

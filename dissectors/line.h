@@ -58,6 +58,6 @@ bool span_starts(struct span s, const char *lit);
 struct span span_word(struct span *s); /* next space-separated word; *s advances */
 struct span span_trim(struct span s);
 bool span_u64(struct span s, uint64_t *v); /* decimal, no sign, no overflow */
-uint8_t span_at(struct span s, size_t i); /* byte i, 0 if out of range */
+uint8_t span_at(struct span s, size_t i);  /* byte i, 0 if out of range */
 
 #endif

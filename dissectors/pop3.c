@@ -142,7 +142,7 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
     bool ok = span_starts(line, "+OK");
     bool err = span_starts(line, "-ERR");
     bool cont = span_at(line, 0) == '+' && !ok; /* "+ challenge" (RFC 5034 §4) */
-    if (!ok && !err && !cont) { /* [POP3-BAD-REPLY] */
+    if (!ok && !err && !cont) {                 /* [POP3-BAD-REPLY] */
         dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
     }
@@ -151,8 +151,8 @@ static void server_status(struct pop3 *s, struct span line, const struct emitter
         if (s->n_pending == 0) { /* else the greeting was missed: this answers a command */
             struct span rest = line;
             span_word(&rest); /* "+OK" */
-            struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT,
-                               .u.text = span_trim(rest)};
+            struct event ev = {
+                .type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = span_trim(rest)};
             emit(em, &ev);
             return;
         }
@@ -242,8 +242,8 @@ static size_t pop3_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
                 s->msg_bytes = before;
             if (done) {
                 if (s->sst == POP3_S_MESSAGE) {
-                    struct event ev = {.type = EV_MESSAGE, .dir = DIR_TO_CLIENT,
-                                       .u.bytes = s->msg_bytes};
+                    struct event ev = {
+                        .type = EV_MESSAGE, .dir = DIR_TO_CLIENT, .u.bytes = s->msg_bytes};
                     emit(em, &ev);
                 }
                 s->msg_bytes = 0;
@@ -254,7 +254,7 @@ static size_t pop3_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         struct span line;
         size_t k;
         enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
-                                      em); /* [POP3-LINE-OVERLONG] */
+                                        em); /* [POP3-LINE-OVERLONG] */
         if (step == STEP_MORE)
             break;
         used += k;
@@ -292,7 +292,8 @@ static void pop3_finish(void *st, const struct emitter *em)
     if (s->sasl.is_active && s->in_sasl)
         sasl_emit_login(&s->sasl, NULL, LOGIN_UNKNOWN, none, em);
     else if (s->sasl.is_active && s->sasl.has_secret)
-        sasl_emit_login(&s->sasl, front(s) == POP3_CMD_APOP ? "APOP" : "USER", LOGIN_UNKNOWN, none, em);
+        sasl_emit_login(&s->sasl, front(s) == POP3_CMD_APOP ? "APOP" : "USER", LOGIN_UNKNOWN, none,
+                        em);
     if (s->sst == POP3_S_MESSAGE && s->msg_bytes > 0) {
         struct event ev = {.type = EV_MESSAGE, .dir = DIR_TO_CLIENT, .u.bytes = s->msg_bytes};
         emit(em, &ev);

@@ -29,17 +29,17 @@ enum sasl_mech {
 };
 
 struct sasl {
-    uint8_t mech;                 /* enum sasl_mech */
-    uint8_t steps;                /* client responses seen */
-    bool is_active;               /* an exchange is in progress */
-    bool is_cancelled;            /* the client answered "*" */
-    bool has_secret;              /* a password or token was sent */
-    bool secret_readable;         /* and it was readable */
-    bool is_token;                /* it was a bearer token */
-    uint8_t mech_len;             /* bytes in mech_name */
-    uint16_t user_len;            /* bytes in user */
+    uint8_t mech;                     /* enum sasl_mech */
+    uint8_t steps;                    /* client responses seen */
+    bool is_active;                   /* an exchange is in progress */
+    bool is_cancelled;                /* the client answered "*" */
+    bool has_secret;                  /* a password or token was sent */
+    bool secret_readable;             /* and it was readable */
+    bool is_token;                    /* it was a bearer token */
+    uint8_t mech_len;                 /* bytes in mech_name */
+    uint16_t user_len;                /* bytes in user */
     uint8_t mech_name[SASL_MECH_MAX]; /* mechanism as sent, upper-cased */
-    uint8_t user[SASL_USER_MAX];  /* user name */
+    uint8_t user[SASL_USER_MAX];      /* user name */
 };
 
 /* AUTH/AUTHENTICATE mech: start an exchange. */

@@ -45,19 +45,19 @@ enum smtp_cmd {
 };
 
 struct smtp {
-    uint8_t cst;                           /* enum smtp_cst */
-    bool is_tls;                           /* STARTTLS accepted: both sides done */
-    bool is_greeted;                       /* the greeting was seen */
-    bool discard[2];                       /* dropping bytes up to the next LF */
-    bool in_reply;                         /* a multi-line reply is open */
-    bool bdat_last;                        /* the chunk being read ends the message */
-    uint8_t eod;                           /* bytes of CRLF.CRLF matched */
-    uint8_t n_pending;                     /* commands awaiting a reply */
-    uint8_t head;                          /* oldest pending */
-    uint8_t pending[SMTP_PENDING_MAX];     /* enum smtp_cmd ring */
-    uint64_t chunk_left;                   /* BDAT bytes still to skip */
-    uint64_t msg_bytes;                    /* bytes of the message in progress */
-    struct sasl sasl;                      /* AUTH exchange in progress */
+    uint8_t cst;                       /* enum smtp_cst */
+    bool is_tls;                       /* STARTTLS accepted: both sides done */
+    bool is_greeted;                   /* the greeting was seen */
+    bool discard[2];                   /* dropping bytes up to the next LF */
+    bool in_reply;                     /* a multi-line reply is open */
+    bool bdat_last;                    /* the chunk being read ends the message */
+    uint8_t eod;                       /* bytes of CRLF.CRLF matched */
+    uint8_t n_pending;                 /* commands awaiting a reply */
+    uint8_t head;                      /* oldest pending */
+    uint8_t pending[SMTP_PENDING_MAX]; /* enum smtp_cmd ring */
+    uint64_t chunk_left;               /* BDAT bytes still to skip */
+    uint64_t msg_bytes;                /* bytes of the message in progress */
+    struct sasl sasl;                  /* AUTH exchange in progress */
 };
 
 static void push(struct smtp *s, enum smtp_cmd c, const struct emitter *em)
@@ -179,8 +179,8 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
 {
     uint8_t c0 = span_at(line, 0), c1 = span_at(line, 1), c2 = span_at(line, 2),
             sep = span_at(line, 3);
-    bool is_reply = c0 >= '2' && c0 <= '5' && c1 >= '0' && c1 <= '9' && c2 >= '0' &&
-                    c2 <= '9' && (line.n == 3 || sep == ' ' || sep == '-');
+    bool is_reply = c0 >= '2' && c0 <= '5' && c1 >= '0' && c1 <= '9' && c2 >= '0' && c2 <= '9' &&
+                    (line.n == 3 || sep == ' ' || sep == '-');
     if (!is_reply) { /* [SMTP-BAD-REPLY] */
         dissect_anomaly(em, DIR_TO_CLIENT, EVA_BAD_REPLY);
         return;
@@ -190,10 +190,9 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
     bool first = !s->in_reply;
     s->in_reply = !is_last;
     bool is_220 = c0 == '2' && c1 == '2' && c2 == '0';
-    if (!s->is_greeted && first && s->n_pending > 0 &&
-        (!is_220 || front(s) == SMTP_CMD_STARTTLS))
+    if (!s->is_greeted && first && s->n_pending > 0 && (!is_220 || front(s) == SMTP_CMD_STARTTLS))
         s->is_greeted = true; /* the greeting was missed: this answers a command */
-    if (!s->is_greeted) { /* RFC 5321 §4.2: the greeting may span lines; it ends at "220 " */
+    if (!s->is_greeted) {     /* RFC 5321 §4.2: the greeting may span lines; it ends at "220 " */
         if (first) {
             struct event ev = {.type = EV_GREETING, .dir = DIR_TO_CLIENT, .u.text = text};
             emit(em, &ev);
@@ -235,8 +234,7 @@ static void server_line(struct smtp *s, struct span line, const struct emitter *
             s->cst = SMTP_C_CMD;
         break;
     case SMTP_CMD_DATA:
-        if (!(c0 == '3' && c1 == '5' && c2 == '4') && s->cst == SMTP_C_BODY &&
-            s->msg_bytes == 0)
+        if (!(c0 == '3' && c1 == '5' && c2 == '4') && s->cst == SMTP_C_BODY && s->msg_bytes == 0)
             s->cst = SMTP_C_CMD; /* refused: no body follows */
         break;
     default:
@@ -286,7 +284,7 @@ static size_t smtp_feed(void *st, enum dir d, const uint8_t *p, size_t n, const 
         struct span line;
         size_t k;
         enum line_step step = line_step(&s->discard[d], d, q, left, DISSECT_LINE_MAX, &line, &k,
-                                      em); /* [SMTP-LINE-OVERLONG] */
+                                        em); /* [SMTP-LINE-OVERLONG] */
         if (step == STEP_MORE)
             break;
         used += k;

@@ -25,8 +25,8 @@ enum tls_weakness {
 #define TLS_WEAK_COUNT 11
 
 /* The classes that make a suite "weak" (as opposed to merely without FS or CBC). */
-#define TLS_WEAK_SERIOUS                                                                    \
-    (TLS_WEAK_NULL | TLS_WEAK_EXPORT | TLS_WEAK_ANON | TLS_WEAK_DES | TLS_WEAK_3DES |      \
+#define TLS_WEAK_SERIOUS                                                                           \
+    (TLS_WEAK_NULL | TLS_WEAK_EXPORT | TLS_WEAK_ANON | TLS_WEAK_DES | TLS_WEAK_3DES |              \
      TLS_WEAK_RC4 | TLS_WEAK_MD5 | TLS_WEAK_RC2 | TLS_WEAK_IDEA)
 
 struct tls_cipher {

@@ -64,10 +64,10 @@ static bool is_grease(uint16_t v)
 
 /* A string being built in a fixed buffer; writes past its end are dropped. */
 struct sbuf {
-    char *p;     /* buffer */
-    size_t cap;  /* its size */
-    size_t len;  /* bytes used */
-    bool first;  /* no number yet in the current list */
+    char *p;    /* buffer */
+    size_t cap; /* its size */
+    size_t len; /* bytes used */
+    bool first; /* no number yet in the current list */
 };
 
 static void sb_char(struct sbuf *b, char c)
@@ -104,16 +104,15 @@ static struct span sb_span(struct sbuf *b)
     return s;
 }
 
-static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
-                         const struct emitter *em)
+static void client_hello(struct tls *t, const uint8_t *body, uint32_t len, const struct emitter *em)
 {
     struct cursor c = cur_make(body, len);
     struct event ev = {.type = EV_TLS_CLIENT_HELLO, .dir = DIR_TO_SERVER};
     struct ev_tls_ch *ch = &ev.u.tls_ch;
     ch->legacy_version = cur_be16(&c);
     ch->max_version = ch->legacy_version;
-    cur_skip(&c, 32);                       /* random */
-    cur_skip(&c, cur_u8(&c));               /* legacy_session_id */
+    cur_skip(&c, 32);         /* random */
+    cur_skip(&c, cur_u8(&c)); /* legacy_session_id */
     struct cursor suites = cur_sub(&c, cur_be16(&c));
     struct cursor comp = cur_sub(&c, cur_u8(&c));
     if (!comp.bad) {
@@ -262,8 +261,7 @@ static void client_hello(struct tls *t, const uint8_t *body, uint32_t len,
     emit(em, &ev);
 }
 
-static void server_hello(struct tls *t, const uint8_t *body, uint32_t len,
-                         const struct emitter *em)
+static void server_hello(struct tls *t, const uint8_t *body, uint32_t len, const struct emitter *em)
 {
     struct cursor c = cur_make(body, len);
     struct event ev = {.type = EV_TLS_SERVER_HELLO, .dir = DIR_TO_CLIENT};
@@ -445,12 +443,12 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
     if (d == DIR_TO_CLIENT && type == 4) {
         struct event ev = {.type = EV_TLS_SERVER_HELLO, .dir = d};
         struct ev_tls_sh *sh = &ev.u.tls_sh;
-        cur_skip(&c, 1);                 /* session_id_hit */
-        uint8_t cert_type = cur_u8(&c);  /* 1 = X.509 */
+        cur_skip(&c, 1);                /* session_id_hit */
+        uint8_t cert_type = cur_u8(&c); /* 1 = X.509 */
         sh->version = cur_be16(&c);
         uint16_t cert_len = cur_be16(&c);
         uint16_t specs_len = cur_be16(&c);
-        cur_skip(&c, 2);                 /* connection id length */
+        cur_skip(&c, 2); /* connection id length */
         struct cursor cert = cur_sub(&c, cert_len);
         struct cursor specs = cur_sub(&c, specs_len);
         if (c.bad || cert.bad || specs.bad) { /* [TLS-V2-LEN] */

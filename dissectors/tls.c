@@ -105,8 +105,7 @@ static void alert_bytes(struct tls *t, enum dir d, const uint8_t *p, size_t n,
 }
 
 /* The bytes of the record being read. */
-static void payload(struct tls *t, enum dir d, const uint8_t *p, size_t n,
-                    const struct emitter *em)
+static void payload(struct tls *t, enum dir d, const uint8_t *p, size_t n, const struct emitter *em)
 {
     struct tls_dir *s = &t->dir[d];
     if (s->is_v2) { /* whole SSLv2 records are parsed at their end */

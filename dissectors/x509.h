@@ -17,25 +17,25 @@ struct x509_cert;  /* a parsed certificate (opaque) */
 struct x509_store; /* trust anchors (opaque) */
 
 struct x509_info {
-    char subject[X509_TEXT_MAX];        /* RFC 2253 form */
-    char issuer[X509_TEXT_MAX];         /* RFC 2253 form */
-    char serial[80];                    /* hex, colon-free, upper case */
+    char subject[X509_TEXT_MAX];             /* RFC 2253 form */
+    char issuer[X509_TEXT_MAX];              /* RFC 2253 form */
+    char serial[80];                         /* hex, colon-free, upper case */
     char sans[X509_SANS_MAX][X509_TEXT_MAX]; /* DNS names (and IP addresses) */
-    uint8_t n_sans;                     /* entries used */
-    uint8_t sha256[32];                 /* SHA-256 of the DER */
-    int64_t not_before, not_after;      /* seconds since the epoch */
-    char key_type[8];                   /* "RSA", "EC", "DSA", "Ed25519", ... */
-    unsigned key_bits;                  /* key size */
-    char sig_alg[48];                   /* e.g. "sha256WithRSAEncryption" */
-    bool sig_weak;                      /* signed with MD5 or SHA-1 (or MD2/MD4) */
-    bool self_issued;                   /* issuer equals subject */
-    bool self_signed;                   /* ... and the signature verifies with its own key */
-    bool is_ca;                         /* basicConstraints CA */
+    uint8_t n_sans;                          /* entries used */
+    uint8_t sha256[32];                      /* SHA-256 of the DER */
+    int64_t not_before, not_after;           /* seconds since the epoch */
+    char key_type[8];                        /* "RSA", "EC", "DSA", "Ed25519", ... */
+    unsigned key_bits;                       /* key size */
+    char sig_alg[48];                        /* e.g. "sha256WithRSAEncryption" */
+    bool sig_weak;                           /* signed with MD5 or SHA-1 (or MD2/MD4) */
+    bool self_issued;                        /* issuer equals subject */
+    bool self_signed;                        /* ... and the signature verifies with its own key */
+    bool is_ca;                              /* basicConstraints CA */
 };
 
 /* Parse DER; NULL if it is not a certificate OpenSSL accepts. */
 struct x509_cert *x509_cert_parse(const uint8_t *der, size_t n);
-void x509_cert_free(struct x509_cert *c); /* drops one reference */
+void x509_cert_free(struct x509_cert *c);             /* drops one reference */
 struct x509_cert *x509_cert_ref(struct x509_cert *c); /* one more reference */
 void x509_cert_info(const struct x509_cert *c, struct x509_info *out);
 
@@ -52,7 +52,6 @@ void x509_store_free(struct x509_store *s);
 
 /* Does chain[0] verify against the store at time t (seconds), with
  * chain[1..n) as untrusted intermediates? */
-bool x509_chain_trusted(struct x509_store *s, struct x509_cert *const *chain, size_t n,
-                        int64_t t);
+bool x509_chain_trusted(struct x509_store *s, struct x509_cert *const *chain, size_t n, int64_t t);
 
 #endif

@@ -123,27 +123,27 @@ static void kmap_free(struct kmap *m)
 }
 
 struct bucket {
-    struct ivec generic;               /* rules without a selective key */
-    struct ivec *slots[RULE_F_COUNT];  /* per enumerable field keyed: n_values + 1 lists */
-    uint8_t keyed[RULE_F_COUNT];       /* fields with slots, in order */
-    unsigned n_keyed;                  /* entries in keyed */
-    uint64_t str_fields;               /* bit per string field keyed in strs */
-    struct kmap strs;                  /* (field, text) -> rules */
-    struct kmap addrs;                 /* (ip version, server address) -> rules */
+    struct ivec generic;              /* rules without a selective key */
+    struct ivec *slots[RULE_F_COUNT]; /* per enumerable field keyed: n_values + 1 lists */
+    uint8_t keyed[RULE_F_COUNT];      /* fields with slots, in order */
+    unsigned n_keyed;                 /* entries in keyed */
+    uint64_t str_fields;              /* bit per string field keyed in strs */
+    struct kmap strs;                 /* (field, text) -> rules */
+    struct kmap addrs;                /* (ip version, server address) -> rules */
 };
 
 struct rule_engine {
-    struct ruleset *rs;                 /* owned */
-    size_t n_rules;                     /* rules in rs */
-    struct bucket b[RULE_PROTO_COUNT];  /* index: enum rule_proto */
-    uint32_t *stamp;                    /* per rule: the match that last reached it */
-    uint32_t cur;                       /* this match's stamp */
-    const struct rule **hits;           /* alert rules that held (n_rules entries) */
-    size_t n_hits;                      /* used */
-    bool passed;                        /* a pass rule held */
-    const struct rule_suppress **sup;   /* suppress lines sorted by sid */
-    size_t n_sup;                       /* entries in sup */
-    uint64_t evaluated;                 /* rules evaluated in this match */
+    struct ruleset *rs;                /* owned */
+    size_t n_rules;                    /* rules in rs */
+    struct bucket b[RULE_PROTO_COUNT]; /* index: enum rule_proto */
+    uint32_t *stamp;                   /* per rule: the match that last reached it */
+    uint32_t cur;                      /* this match's stamp */
+    const struct rule **hits;          /* alert rules that held (n_rules entries) */
+    size_t n_hits;                     /* used */
+    bool passed;                       /* a pass rule held */
+    const struct rule_suppress **sup;  /* suppress lines sorted by sid */
+    size_t n_sup;                      /* entries in sup */
+    uint64_t evaluated;                /* rules evaluated in this match */
 };
 
 /* ---- compiling ---------------------------------------------------------- */
@@ -204,8 +204,8 @@ static size_t popcount64(uint64_t m)
 static size_t single_addrs(const struct rule *r)
 {
     const struct rule_addr_set *d = &r->dst;
-    if (r->dir != RULE_DIR_TO_SERVER || d->is_any ||
-        d->n_v4 + d->n_v6 > RULES_INDEX_MAX_ADDRS || d->n_v4 + d->n_v6 == 0)
+    if (r->dir != RULE_DIR_TO_SERVER || d->is_any || d->n_v4 + d->n_v6 > RULES_INDEX_MAX_ADDRS ||
+        d->n_v4 + d->n_v6 == 0)
         return 0;
     for (size_t i = 0; i < d->n_v4; i++)
         if (d->v4[i].lo != d->v4[i].hi)

@@ -31,13 +31,14 @@
 
 /* One fact: is_set false means absent (docs/rules.md: every predicate but `absent` fails). */
 struct rule_fact {
-    bool is_set;     /* the session has this fact */
-    int64_t num;     /* BOOL 0/1; ENUM, VERSION: index; SET: bit mask of indexes; NUMBER, DURATION */
+    bool is_set; /* the session has this fact */
+    int64_t num; /* BOOL 0/1; ENUM, VERSION: index; SET: bit mask of indexes; NUMBER, DURATION */
     const char *str; /* STRING: the text (not NUL-terminated); NULL otherwise */
     size_t len;      /* STRING: its bytes */
 };
 
-/* The mail.login.* fields, RULE_F_MAIL_LOGIN_MECHANISM .. RULE_F_MAIL_LOGIN_USER, of one attempt. */
+/* The mail.login.* fields, RULE_F_MAIL_LOGIN_MECHANISM .. RULE_F_MAIL_LOGIN_USER, of one attempt.
+ */
 #define RULE_LOGIN_FIRST RULE_F_MAIL_LOGIN_MECHANISM
 #define RULE_LOGIN_LAST RULE_F_MAIL_LOGIN_USER
 #define RULE_LOGIN_FIELDS (RULE_LOGIN_LAST - RULE_LOGIN_FIRST + 1)
@@ -47,16 +48,16 @@ struct rule_login_facts {
 };
 
 struct rule_facts {
-    uint8_t cli[16], srv[16];     /* client and server address (IPv4: first 4 bytes) */
-    uint8_t ipver;                /* 4 or 6 */
-    uint16_t cport, sport;        /* client and server port */
-    bool is_mail;                 /* a mail session (SMTP, POP3 or IMAP) */
-    enum rule_proto mail_proto;   /* RULE_PROTO_SMTP, _POP3 or _IMAP when is_mail */
-    bool is_tls;                  /* a TLS session (implicit, or after STARTTLS) */
-    struct rule_fact f[RULE_F_COUNT];        /* session facts; the login fields are unused */
-    size_t n_logins;                         /* entries in logins */
-    const struct rule_login_facts *logins;   /* login attempts */
-    const uint8_t *cert_id;       /* SHA-256 of the server's certificate, or NULL */
+    uint8_t cli[16], srv[16];              /* client and server address (IPv4: first 4 bytes) */
+    uint8_t ipver;                         /* 4 or 6 */
+    uint16_t cport, sport;                 /* client and server port */
+    bool is_mail;                          /* a mail session (SMTP, POP3 or IMAP) */
+    enum rule_proto mail_proto;            /* RULE_PROTO_SMTP, _POP3 or _IMAP when is_mail */
+    bool is_tls;                           /* a TLS session (implicit, or after STARTTLS) */
+    struct rule_fact f[RULE_F_COUNT];      /* session facts; the login fields are unused */
+    size_t n_logins;                       /* entries in logins */
+    const struct rule_login_facts *logins; /* login attempts */
+    const uint8_t *cert_id;                /* SHA-256 of the server's certificate, or NULL */
 };
 
 /* Set every fact absent and the rest to zero. */
@@ -79,14 +80,14 @@ struct rule_thresholds *rule_thresholds_new(size_t max_entries);
 void rule_thresholds_free(struct rule_thresholds *t);
 
 struct rule_match_stats {
-    uint64_t sessions;       /* sessions matched */
-    uint64_t evaluated;      /* rules evaluated in full (candidates from the index) */
-    uint64_t matched;        /* alert rules that held */
-    uint64_t passed;         /* sessions a pass rule held for: no alert */
-    uint64_t suppressed;     /* alerts dropped by suppress lines */
-    uint64_t thresholded;    /* alerts held back by thresholds */
-    uint64_t over_cap;       /* alerts past RULES_MAX_ALERTS_PER_SESSION */
-    uint64_t thr_evicted;    /* threshold counters evicted (table full) */
+    uint64_t sessions;    /* sessions matched */
+    uint64_t evaluated;   /* rules evaluated in full (candidates from the index) */
+    uint64_t matched;     /* alert rules that held */
+    uint64_t passed;      /* sessions a pass rule held for: no alert */
+    uint64_t suppressed;  /* alerts dropped by suppress lines */
+    uint64_t thresholded; /* alerts held back by thresholds */
+    uint64_t over_cap;    /* alerts past RULES_MAX_ALERTS_PER_SESSION */
+    uint64_t thr_evicted; /* threshold counters evicted (table full) */
 };
 
 /*

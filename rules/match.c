@@ -165,7 +165,8 @@ static bool ends_hold(const struct rule *r, const uint8_t *src, uint16_t sport, 
            rl_addr_in(&r->dst, dst, ipver) && rl_addr_in(&r->src, src, ipver);
 }
 
-/* One login attempt (or, with l NULL, none: every login fact absent) against the login predicates. */
+/* One login attempt (or, with l NULL, none: every login fact absent) against the login predicates.
+ */
 static bool login_holds(const struct rule *r, const struct rule_login_facts *l)
 {
     static const struct rule_fact none = {false, 0, NULL, 0};
@@ -193,9 +194,9 @@ bool rule_matches(const struct rule *r, const struct rule_facts *f)
         if (!rl_pred_holds(p, &f->f[p->field]))
             return false;
     }
-    bool ends = ends_hold(r, f->cli, f->cport, f->srv, f->sport, f->ipver) ||
-                (r->dir == RULE_DIR_EITHER &&
-                 ends_hold(r, f->srv, f->sport, f->cli, f->cport, f->ipver));
+    bool ends =
+        ends_hold(r, f->cli, f->cport, f->srv, f->sport, f->ipver) ||
+        (r->dir == RULE_DIR_EITHER && ends_hold(r, f->srv, f->sport, f->cli, f->cport, f->ipver));
     if (!ends)
         return false;
     if (!has_login_preds)

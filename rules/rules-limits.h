@@ -41,9 +41,10 @@
 #define RULES_MAX_SUPPRESS 10000 /* suppress lines in a set */
 
 /* Matching */
-#define RULES_MAX_ALERTS_PER_SESSION 64     /* alerts one session raises; the default set has 41 rules */
-#define RULES_MAX_THRESHOLD_ENTRIES 65536   /* threshold counters (~100 bytes each): LRU beyond */
-#define RULES_INDEX_MAX_ADDRS 16            /* server addresses of a rule put in the address index */
+#define RULES_MAX_ALERTS_PER_SESSION                                                               \
+    64 /* alerts one session raises; the default set has 41 rules */
+#define RULES_MAX_THRESHOLD_ENTRIES 65536 /* threshold counters (~100 bytes each): LRU beyond */
+#define RULES_INDEX_MAX_ADDRS 16          /* server addresses of a rule put in the address index */
 
 /* Diagnostics */
 #define RULES_MAX_DIAG_LINES 100  /* problems kept as text; the rest only counted */

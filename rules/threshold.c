@@ -32,32 +32,32 @@
 #include "rules-int.h"
 
 struct thr_key {
-    uint32_t sid;       /* the rule */
-    uint8_t track;      /* enum rule_track */
-    uint8_t ipver;      /* of addr (0 when not tracked by address) */
-    uint16_t port;      /* server port (by_server) */
-    uint8_t addr[16];   /* tracked address */
-    uint8_t cert[32];   /* server certificate's SHA-256 (by_server), zero when none */
+    uint32_t sid;     /* the rule */
+    uint8_t track;    /* enum rule_track */
+    uint8_t ipver;    /* of addr (0 when not tracked by address) */
+    uint16_t port;    /* server port (by_server) */
+    uint8_t addr[16]; /* tracked address */
+    uint8_t cert[32]; /* server certificate's SHA-256 (by_server), zero when none */
 };
 
 struct thr_entry {
-    struct thr_key k;   /* what it counts */
-    uint64_t h;         /* hash of k */
-    int64_t start;      /* window start, seconds */
-    uint32_t count;     /* matches counted in the window */
-    bool alerted;       /* both: the window's alert was raised */
-    uint32_t next;      /* hash chain: entry index + 1, 0 = end */
-    uint32_t older;     /* LRU list towards the least recent: index + 1 */
-    uint32_t newer;     /* towards the most recent: index + 1 */
+    struct thr_key k; /* what it counts */
+    uint64_t h;       /* hash of k */
+    int64_t start;    /* window start, seconds */
+    uint32_t count;   /* matches counted in the window */
+    bool alerted;     /* both: the window's alert was raised */
+    uint32_t next;    /* hash chain: entry index + 1, 0 = end */
+    uint32_t older;   /* LRU list towards the least recent: index + 1 */
+    uint32_t newer;   /* towards the most recent: index + 1 */
 };
 
 struct rule_thresholds {
-    struct thr_entry *e;   /* entries */
-    size_t n, cap, max;    /* used, allocated, at most */
-    uint32_t *heads;       /* hash chains: entry index + 1 */
-    size_t n_heads;        /* a power of two, at least max */
-    uint32_t lru_old;      /* least recently used: index + 1 */
-    uint32_t lru_new;      /* most recently used: index + 1 */
+    struct thr_entry *e; /* entries */
+    size_t n, cap, max;  /* used, allocated, at most */
+    uint32_t *heads;     /* hash chains: entry index + 1 */
+    size_t n_heads;      /* a power of two, at least max */
+    uint32_t lru_old;    /* least recently used: index + 1 */
+    uint32_t lru_new;    /* most recently used: index + 1 */
 };
 
 struct rule_thresholds *rule_thresholds_new(size_t max_entries)

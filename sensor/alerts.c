@@ -82,8 +82,7 @@ static void mail_facts(struct rule_facts *rf, const struct session *ss, const st
     rf->is_mail = true;
     rf->mail_proto = protos[ss->proto < 3 ? ss->proto : 0];
     set_enum(&rf->f[RULE_F_MAIL_STARTTLS], RULE_F_MAIL_STARTTLS, session_starttls_verdict(ss, ts));
-    set_enum(&rf->f[RULE_F_MAIL_PORT_CLASS], RULE_F_MAIL_PORT_CLASS,
-             session_port_class(f->sport));
+    set_enum(&rf->f[RULE_F_MAIL_PORT_CLASS], RULE_F_MAIL_PORT_CLASS, session_port_class(f->sport));
     set_num(&rf->f[RULE_F_MAIL_LOGIN], ss->n_logins > 0);
     set_num(&rf->f[RULE_F_MAIL_CLEARTEXT_MESSAGES], ss->cleartext_messages);
     if (ss->proto == MAIL_IMAP)
@@ -201,8 +200,7 @@ static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct 
 
 size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
                       struct jbuf *j, const struct flow *f, const struct session *ss,
-                      const struct tls_session *ts, const struct rule **hits_out,
-                      size_t max_hits)
+                      const struct tls_session *ts, const struct rule **hits_out, size_t max_hits)
 {
     if (al->engine == NULL || (ss == NULL && ts == NULL))
         return 0;

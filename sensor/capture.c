@@ -21,14 +21,14 @@
 #define CAPTURE_BATCH 4096 /* packets per pcap_dispatch: bounds time between checks */
 
 struct capture {
-    pcap_t *p;          /* libpcap handle */
-    FILE *f;            /* the file (owned by libpcap once opened) */
-    char *name;         /* path or interface */
-    int64_t size;       /* file size, -1 if unknown */
-    bool is_live;       /* live interface */
-    char warning[256];  /* activation warning, "" if none */
-    capture_fn fn;      /* current callback */
-    void *ctx;          /* its context */
+    pcap_t *p;         /* libpcap handle */
+    FILE *f;           /* the file (owned by libpcap once opened) */
+    char *name;        /* path or interface */
+    int64_t size;      /* file size, -1 if unknown */
+    bool is_live;      /* live interface */
+    char warning[256]; /* activation warning, "" if none */
+    capture_fn fn;     /* current callback */
+    void *ctx;         /* its context */
 };
 
 static void handler(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
@@ -102,8 +102,8 @@ fail:
     return NULL;
 }
 
-struct capture *capture_open_live(const char *iface, const struct live_opts *o,
-                                  const char *filter, struct err *e)
+struct capture *capture_open_live(const char *iface, const struct live_opts *o, const char *filter,
+                                  struct err *e)
 {
     struct capture *c = xcalloc(1, sizeof *c);
     c->size = -1;

@@ -21,12 +21,11 @@ struct live_opts {
     bool immediate;   /* deliver packets at once instead of batching */
 };
 
-typedef void (*capture_fn)(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen,
-                           pc_time ts);
+typedef void (*capture_fn)(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts);
 
 struct capture *capture_open_file(const char *path, const char *filter, struct err *e);
-struct capture *capture_open_live(const char *iface, const struct live_opts *o,
-                                  const char *filter, struct err *e);
+struct capture *capture_open_live(const char *iface, const struct live_opts *o, const char *filter,
+                                  struct err *e);
 void capture_close(struct capture *c);
 
 int capture_link(const struct capture *c);

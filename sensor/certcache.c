@@ -14,21 +14,21 @@
 #define CC_SLOTS (CERT_CACHE_MAX * 2) /* load factor 1/2 */
 
 struct cc_entry {
-    uint8_t sha[32];           /* key */
-    bool used;                 /* slot holds an entry */
-    bool parsed;               /* OpenSSL could parse it */
-    struct x509_cert *cert;    /* the certificate (one reference held by the cache) */
-    struct x509_info info;     /* its facts */
-    struct cc_entry *prev;     /* LRU: more recently used */
-    struct cc_entry *next;     /* LRU: less recently used */
+    uint8_t sha[32];        /* key */
+    bool used;              /* slot holds an entry */
+    bool parsed;            /* OpenSSL could parse it */
+    struct x509_cert *cert; /* the certificate (one reference held by the cache) */
+    struct x509_info info;  /* its facts */
+    struct cc_entry *prev;  /* LRU: more recently used */
+    struct cc_entry *next;  /* LRU: less recently used */
 };
 
 struct certcache {
-    struct cc_entry *slots;  /* CC_SLOTS entries */
-    struct cc_entry *mru;    /* most recently used */
-    struct cc_entry *lru;    /* least recently used */
-    size_t n;                /* entries in use */
-    uint64_t parsed, hits;   /* counters */
+    struct cc_entry *slots; /* CC_SLOTS entries */
+    struct cc_entry *mru;   /* most recently used */
+    struct cc_entry *lru;   /* least recently used */
+    size_t n;               /* entries in use */
+    uint64_t parsed, hits;  /* counters */
 };
 
 struct certcache *certcache_new(void)

@@ -164,11 +164,11 @@ void classify_packet(struct classifier *cl, struct classify *c, const struct pkt
     if (pk->l3_len > 0xffff) /* [CLS-NDPI-LEN] its length is 16 bits */
         return;
     struct ndpi_flow_struct *f = c->ndpi_flow;
-    ndpi_protocol pr = ndpi_detection_process_packet(
-        cl->mod, f, pk->l3, (unsigned short)pk->l3_len, (uint64_t)(pk->ts / 1000));
+    ndpi_protocol pr = ndpi_detection_process_packet(cl->mod, f, pk->l3, (unsigned short)pk->l3_len,
+                                                     (uint64_t)(pk->ts / 1000));
     c->ndpi_pkts++;
-    bool known = pr.master_protocol != NDPI_PROTOCOL_UNKNOWN ||
-                 pr.app_protocol != NDPI_PROTOCOL_UNKNOWN;
+    bool known =
+        pr.master_protocol != NDPI_PROTOCOL_UNKNOWN || pr.app_protocol != NDPI_PROTOCOL_UNKNOWN;
     /* Once nDPI names the protocol, postcard's own dissectors take over: its
      * extra dissection (certificates, sub-protocols from the SNI) would only
      * repeat that work, so it is not waited for. */

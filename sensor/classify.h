@@ -32,17 +32,17 @@ enum class_by {
 
 /* Per-flow classification state. */
 struct classify {
-    uint8_t app;           /* enum app: postcard's verdict */
-    uint8_t by;            /* enum class_by: what decided it */
-    uint8_t port_hint;     /* enum app suggested by a well-known mail port */
-    uint8_t ndpi_app;      /* enum app that nDPI's answer maps to */
-    bool is_ndpi_done;     /* nDPI answered or gave up; its state is freed */
-    bool is_sniffed[2];    /* first bytes of each direction examined */
-    bool client_first;     /* the client sent payload before the server did */
-    uint8_t ndpi_pkts;     /* packets given to nDPI */
-    uint16_t ndpi_master;  /* nDPI master protocol id */
-    uint16_t ndpi_proto;   /* nDPI application protocol id */
-    void *ndpi_flow;       /* nDPI flow state while it is being fed */
+    uint8_t app;          /* enum app: postcard's verdict */
+    uint8_t by;           /* enum class_by: what decided it */
+    uint8_t port_hint;    /* enum app suggested by a well-known mail port */
+    uint8_t ndpi_app;     /* enum app that nDPI's answer maps to */
+    bool is_ndpi_done;    /* nDPI answered or gave up; its state is freed */
+    bool is_sniffed[2];   /* first bytes of each direction examined */
+    bool client_first;    /* the client sent payload before the server did */
+    uint8_t ndpi_pkts;    /* packets given to nDPI */
+    uint16_t ndpi_master; /* nDPI master protocol id */
+    uint16_t ndpi_proto;  /* nDPI application protocol id */
+    void *ndpi_flow;      /* nDPI flow state while it is being fed */
 };
 
 struct classifier;

@@ -123,7 +123,7 @@ static enum decode_status decode_udp_tunnel(struct decoder *d, struct cursor c, 
     if (out->sport == 2152 || out->dport == 2152) { /* GTPv1-U */
         uint8_t fl = cur_u8(&c);
         uint8_t type = cur_u8(&c);
-        cur_skip(&c, 6); /* length, TEID */
+        cur_skip(&c, 6);                                  /* length, TEID */
         if (c.bad || (fl & 0xf0) != 0x30 || type != 0xff) /* version 1, GTP, G-PDU */
             return DEC_NOT_IP;
         size_t hl = 8;
@@ -160,8 +160,8 @@ static enum decode_status decode_udp_tunnel(struct decoder *d, struct cursor c, 
     return DEC_NOT_IP;
 }
 
-static enum decode_status decode_l4(struct decoder *d, uint8_t proto, struct cursor c,
-                                    size_t wire, struct pkt *out)
+static enum decode_status decode_l4(struct decoder *d, uint8_t proto, struct cursor c, size_t wire,
+                                    struct pkt *out)
 {
     out->l4 = proto;
     if ((proto == 4 || proto == 41) && tunnel_enter(d)) /* IP in IP */
@@ -332,8 +332,7 @@ static enum decode_status decode_ipv6(struct decoder *d, struct cursor c, size_t
             defrag_expire(d->defrag, out->ts);
             const uint8_t *dg;
             size_t dg_len;
-            if (!defrag_add(d->defrag, &k, out->ts, l3, 40, pl.p, pl.left, off, more, &dg,
-                            &dg_len))
+            if (!defrag_add(d->defrag, &k, out->ts, l3, 40, pl.p, pl.left, off, more, &dg, &dg_len))
                 return DEC_FRAG_HELD;
             d->st->frag_reassembled++;
             enum decode_status r = decode_ip(d, dg, dg_len, out->ts, out);

@@ -17,14 +17,14 @@
 
 /* Link types postcard reads (values are libpcap's DLT_/LINKTYPE_ numbers). */
 enum link_type {
-    LINK_NULL = 0,      /* BSD loopback, family in host order of the writer */
-    LINK_EN10MB = 1,    /* Ethernet II, with 802.1Q/802.1ad tags */
-    LINK_RAW = 101,     /* raw IP, version from the first nibble (LINKTYPE_RAW) */
-    LINK_LOOP = 108,    /* OpenBSD loopback, family in network order */
-    LINK_SLL = 113,     /* Linux cooked v1 */
-    LINK_IPV4 = 228,    /* raw IPv4 */
-    LINK_IPV6 = 229,    /* raw IPv6 */
-    LINK_SLL2 = 276,    /* Linux cooked v2 (tcpdump -i any) */
+    LINK_NULL = 0,   /* BSD loopback, family in host order of the writer */
+    LINK_EN10MB = 1, /* Ethernet II, with 802.1Q/802.1ad tags */
+    LINK_RAW = 101,  /* raw IP, version from the first nibble (LINKTYPE_RAW) */
+    LINK_LOOP = 108, /* OpenBSD loopback, family in network order */
+    LINK_SLL = 113,  /* Linux cooked v1 */
+    LINK_IPV4 = 228, /* raw IPv4 */
+    LINK_IPV6 = 229, /* raw IPv6 */
+    LINK_SLL2 = 276, /* Linux cooked v2 (tcpdump -i any) */
 };
 
 /* DLT_RAW is 12 or 14 on some systems; libpcap maps file LINKTYPE_RAW to it. */
@@ -42,21 +42,21 @@ enum decode_status {
 };
 
 struct pkt {
-    pc_time ts;               /* packet time */
-    uint8_t ipver;            /* 4 or 6 */
-    uint8_t l4;               /* IPPROTO_TCP or IPPROTO_UDP */
-    uint8_t src[16];          /* source address (IPv4 in the first 4 bytes) */
-    uint8_t dst[16];          /* destination address */
-    uint16_t sport, dport;    /* ports */
-    uint32_t seq, ack;        /* TCP sequence and acknowledgement numbers */
-    uint8_t tcp_flags;        /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10) */
-    const uint8_t *l3;        /* IP header, for nDPI */
-    size_t l3_len;            /* bytes available from l3 to the end of the datagram */
-    const uint8_t *payload;   /* L4 payload as captured */
-    size_t payload_len;       /* captured payload bytes */
-    size_t payload_wire_len;  /* payload bytes on the wire (> payload_len if cut by snaplen) */
-    size_t wire_len;          /* whole frame on the wire */
-    bool from_fragments;      /* rebuilt by the defragmenter */
+    pc_time ts;              /* packet time */
+    uint8_t ipver;           /* 4 or 6 */
+    uint8_t l4;              /* IPPROTO_TCP or IPPROTO_UDP */
+    uint8_t src[16];         /* source address (IPv4 in the first 4 bytes) */
+    uint8_t dst[16];         /* destination address */
+    uint16_t sport, dport;   /* ports */
+    uint32_t seq, ack;       /* TCP sequence and acknowledgement numbers */
+    uint8_t tcp_flags;       /* TCP flags byte (FIN 0x01 SYN 0x02 RST 0x04 ACK 0x10) */
+    const uint8_t *l3;       /* IP header, for nDPI */
+    size_t l3_len;           /* bytes available from l3 to the end of the datagram */
+    const uint8_t *payload;  /* L4 payload as captured */
+    size_t payload_len;      /* captured payload bytes */
+    size_t payload_wire_len; /* payload bytes on the wire (> payload_len if cut by snaplen) */
+    size_t wire_len;         /* whole frame on the wire */
+    bool from_fragments;     /* rebuilt by the defragmenter */
 };
 
 #define TCP_FIN 0x01

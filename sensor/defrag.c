@@ -33,22 +33,22 @@ struct frag_range {
 };
 
 struct dg {
-    bool in_use;                                  /* slot holds a datagram */
-    struct defrag_key key;                        /* which datagram */
-    pc_time first;                                /* time of its first fragment */
-    uint8_t *buf;                                 /* header + payload, allocated once */
-    size_t hdr_len;                               /* header bytes at buf[0..) */
-    bool have_hdr;                                /* header of offset 0 copied */
-    uint32_t total;                               /* payload size, 0 until the last fragment */
-    uint32_t have;                                /* distinct payload bytes received */
-    unsigned n_ranges;                            /* entries in ranges[] */
-    struct frag_range ranges[DEFRAG_MAX_FRAGS];   /* received, sorted, disjoint */
+    bool in_use;                                /* slot holds a datagram */
+    struct defrag_key key;                      /* which datagram */
+    pc_time first;                              /* time of its first fragment */
+    uint8_t *buf;                               /* header + payload, allocated once */
+    size_t hdr_len;                             /* header bytes at buf[0..) */
+    bool have_hdr;                              /* header of offset 0 copied */
+    uint32_t total;                             /* payload size, 0 until the last fragment */
+    uint32_t have;                              /* distinct payload bytes received */
+    unsigned n_ranges;                          /* entries in ranges[] */
+    struct frag_range ranges[DEFRAG_MAX_FRAGS]; /* received, sorted, disjoint */
 };
 
 struct defrag {
-    struct stats *st;                         /* anomaly counters */
-    unsigned n_used;                          /* slots in use */
-    struct dg slots[DEFRAG_MAX_DATAGRAMS];    /* datagrams in progress */
+    struct stats *st;                      /* anomaly counters */
+    unsigned n_used;                       /* slots in use */
+    struct dg slots[DEFRAG_MAX_DATAGRAMS]; /* datagrams in progress */
 };
 
 struct defrag *defrag_new(struct stats *st)

@@ -15,11 +15,11 @@
 struct defrag;
 
 struct defrag_key {
-    uint8_t ipver;    /* 4 or 6 */
-    uint8_t proto;    /* IPv4 protocol / IPv6 next header after the fragment header */
-    uint8_t src[16];  /* source address */
-    uint8_t dst[16];  /* destination address */
-    uint32_t id;      /* IPv4 identification (16 bits) or IPv6 fragment identification */
+    uint8_t ipver;   /* 4 or 6 */
+    uint8_t proto;   /* IPv4 protocol / IPv6 next header after the fragment header */
+    uint8_t src[16]; /* source address */
+    uint8_t dst[16]; /* destination address */
+    uint32_t id;     /* IPv4 identification (16 bits) or IPv6 fragment identification */
 };
 
 struct defrag *defrag_new(struct stats *st);

@@ -73,8 +73,7 @@ static void addr_field(struct jbuf *j, const char *key, const uint8_t *a, int ip
     j_str(j, key, t);
 }
 
-void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts,
-                     const char *event_type)
+void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const char *event_type)
 {
     begin(j, ec, ts);
     source(j, ec);
@@ -139,8 +138,8 @@ static void tcp_flags_hex(uint8_t fl, char *buf, size_t n)
     buf[2] = '\0';
 }
 
-void eve_flow(struct jbuf *j, const struct eve_ctx *ec, const struct classifier *cl, const struct flow *f,
-              enum flow_end why)
+void eve_flow(struct jbuf *j, const struct eve_ctx *ec, const struct classifier *cl,
+              const struct flow *f, enum flow_end why)
 {
     char name[64], nd[64], t[40];
     static const char *const by[] = {"none", "port", "content", "ndpi"};

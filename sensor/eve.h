@@ -30,8 +30,7 @@ void eve_begin(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const struc
                const char *event_type);
 /* Start a record that belongs to no flow (stats): timestamp, the sensor, event_type (and
  * "anonymized":true with ec->anon). */
-void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts,
-                     const char *event_type);
+void eve_begin_plain(struct jbuf *j, const struct eve_ctx *ec, pc_time ts, const char *event_type);
 
 /* A complete "flow" record for a flow that ended. */
 void eve_flow(struct jbuf *j, const struct eve_ctx *ec, const struct classifier *cl,

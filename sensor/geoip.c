@@ -21,10 +21,10 @@
 #include <string.h>
 
 struct geoip {
-    MMDB_s city;    /* country or city database */
-    MMDB_s asn;     /* ASN database */
-    bool has_city;  /* city was opened */
-    bool has_asn;   /* asn was opened */
+    MMDB_s city;   /* country or city database */
+    MMDB_s asn;    /* ASN database */
+    bool has_city; /* city was opened */
+    bool has_asn;  /* asn was opened */
 };
 
 static bool v4_public(const uint8_t *a)
@@ -69,11 +69,11 @@ bool geoip_is_public(const uint8_t *a, int ipver)
         zero = zero && a[i] == 0;
     if (zero)
         return false;
-    if ((a[0] & 0xfe) == 0xfc)                  /* fc00::/7 unique local */
+    if ((a[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
         return false;
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)  /* fe80::/10 link-local */
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
         return false;
-    if (a[0] == 0xff)                           /* multicast */
+    if (a[0] == 0xff) /* multicast */
         return false;
     if (a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8) /* documentation */
         return false;
@@ -95,7 +95,8 @@ static int open_db(MMDB_s *db, const char *path, const char *opt, const char *wa
         return -1;
     }
     const char *type = db->metadata.database_type;
-    if (type == NULL || (strstr(type, want1) == NULL && (want2 == NULL || strstr(type, want2) == NULL))) {
+    if (type == NULL ||
+        (strstr(type, want1) == NULL && (want2 == NULL || strstr(type, want2) == NULL))) {
         err_set(e, "%s %s: a %s database, not %s%s%s", opt, path, type ? type : "(untyped)", want1,
                 want2 ? " or " : "", want2 ? want2 : "");
         MMDB_close(db);

@@ -32,11 +32,11 @@ bool geoip_has_asn(const struct geoip *g);
 
 /* The country and AS of an address, for counting (docs/summary.md). */
 struct geoip_where {
-    bool has_iso;      /* the country database knows it */
-    char iso[8];       /* ISO 3166-1 alpha-2 code, NUL-terminated */
-    bool has_as;       /* the ASN database knows its number */
-    uint32_t as_num;   /* autonomous system number */
-    char as_org[256];  /* its organisation ("" when the database has none) */
+    bool has_iso;     /* the country database knows it */
+    char iso[8];      /* ISO 3166-1 alpha-2 code, NUL-terminated */
+    bool has_as;      /* the ASN database knows its number */
+    uint32_t as_num;  /* autonomous system number */
+    char as_org[256]; /* its organisation ("" when the database has none) */
 };
 
 /* Fill w for address a; an address that is not public, or not found, has nothing set. */

@@ -24,12 +24,12 @@ struct jbuf {
     char closers[16];        /* what closes each open level */
 };
 
-void j_begin(struct jbuf *j);                  /* start a record: "{" */
-void j_end(struct jbuf *j);                    /* close it: "}\n" */
-void j_obj(struct jbuf *j, const char *key);   /* "key":{ (key NULL inside arrays) */
-void j_obj_end(struct jbuf *j);                /* } */
-void j_arr(struct jbuf *j, const char *key);   /* "key":[ */
-void j_arr_end(struct jbuf *j);                /* ] */
+void j_begin(struct jbuf *j);                /* start a record: "{" */
+void j_end(struct jbuf *j);                  /* close it: "}\n" */
+void j_obj(struct jbuf *j, const char *key); /* "key":{ (key NULL inside arrays) */
+void j_obj_end(struct jbuf *j);              /* } */
+void j_arr(struct jbuf *j, const char *key); /* "key":[ */
+void j_arr_end(struct jbuf *j);              /* ] */
 void j_str(struct jbuf *j, const char *key, const char *s);
 void j_strn(struct jbuf *j, const char *key, const uint8_t *s, size_t n);
 void j_u64(struct jbuf *j, const char *key, uint64_t v);

@@ -252,7 +252,7 @@ static bool parse_string(struct jp *j, char **out, size_t *outn)
             j->p++;
         } else {
             size_t k = j_utf8_len(j->p, (size_t)(q - j->p)); /* c >= 0x80: 2..4 or 0 */
-            if (k == 0) { /* [JSONREAD-UTF8] */
+            if (k == 0) {                                    /* [JSONREAD-UTF8] */
                 fail(j, j->p, "byte 0x%02x is not valid UTF-8 here", c);
                 goto bad;
             }

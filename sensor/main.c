@@ -71,8 +71,7 @@ struct run {
  * Load the rules at path with the variables of config (NULL: none) into an
  * engine. Every problem goes to diag. NULL when there was any error.
  */
-static struct rule_engine *load_rules(const char *path, const char *config,
-                                      struct rule_diag *diag)
+static struct rule_engine *load_rules(const char *path, const char *config, struct rule_diag *diag)
 {
     struct rule_vars *vars = rule_vars_new();
     int rc = 0;
@@ -105,9 +104,10 @@ static void reload_rules(struct run *r)
         r->s->rule_reloads_rejected++;
     } else {
         const struct ruleset *rs = rule_engine_ruleset(e);
-        fprintf(stderr, "postcard: rules reloaded from %s: %zu rules, %zu suppress lines (were %zu rules)\n%s",
-                r->rules_path, ruleset_len(rs), ruleset_suppress_len(rs), n_cur,
-                rule_diag_text(&diag));
+        fprintf(
+            stderr,
+            "postcard: rules reloaded from %s: %zu rules, %zu suppress lines (were %zu rules)\n%s",
+            r->rules_path, ruleset_len(rs), ruleset_suppress_len(rs), n_cur, rule_diag_text(&diag));
         rule_engine_free(sensor_set_rules(r->s, e));
         r->s->rule_reloads++;
     }
@@ -139,68 +139,69 @@ static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: postcard [options] -r FILE [-r FILE ...] [filter expression]\n"
-            "       postcard [options] -i IFACE [filter expression]\n"
-            "       postcard report [-o DIR] SUMMARY.json...   (docs/report.md)\n"
-            "\n"
-            "Finds mail sent as a postcard: cleartext mail logins and messages, failed or\n"
-            "stripped STARTTLS, weak TLS on SMTP, POP3 and IMAP. Writes JSON lines.\n"
-            "\n"
-            "input:\n"
-            "  -r FILE              read a pcap or pcapng file (repeatable; - for stdin)\n"
-            "  -i IFACE             capture live from an interface\n"
-            "  -s SNAPLEN           live: bytes kept per packet (default %d)\n"
-            "  -B KIB               live: kernel buffer size in KiB (default %d)\n"
-            "  -p                   live: do not put the interface in promiscuous mode\n"
-            "  --immediate-mode     live: deliver packets as they arrive\n"
-            "  filter expression    a BPF filter, as for tcpdump (e.g. 'tcp port 25')\n"
-            "\n"
-            "output:\n"
-            "  -w FILE              append JSON lines to FILE (default: stdout; reopened on SIGHUP)\n"
-            "  --sensor-id NAME     the \"host\" of every record (default: the host name)\n"
-            "  --stats-interval S   a \"stats\" record every S s of packet time (default: 60 live,\n"
-            "                       files: one at the end)\n"
-            "  --geoip FILE         MaxMind Country or City database: src_geo/dest_geo\n"
-            "  --asn FILE           MaxMind ASN database: the AS of those addresses\n"
-            "  --redis URL          also to Redis: redis://[user:password@]host[:port][/db] or\n"
-            "                       unix:///path (docs/redis.md); --redis-mode stream|list|channel,\n"
-            "                       --redis-key, --redis-events (alert,stats,summary), --redis-push,\n"
-            "                       --redis-maxlen, --redis-queue, --redis-spool DIR,\n"
-            "                       --redis-spool-max MIB, --redis-timeout MS"
-            "  --no-flow-records    do not write event_type \"flow\" records\n"
-            "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
-            "                       (alerts carry the session's facts all the same)\n"
-            "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end\n"
-            "  --summary-interval S also a \"summary\" record every S seconds of packet time\n"
-            "\n"
-            "analysis:\n"
-            "  --max-flows N        flows tracked at once (default %d)\n"
-            "  --reasm-memory MIB   bytes held for TCP reassembly, all flows (default %lld)\n"
-            "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
-            "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
-            "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
-            "\n"
-            "sharing (docs/anonymize.md):\n"
-            "  --anonymize KEYFILE  addresses as prefix-preserving pseudonyms (Crypto-PAn), the\n"
-            "                       names of people and hosts left out; KEYFILE: 32 bytes\n"
-            "  --anonymize-users drop|hash  user names and mail addresses: left out (default)\n"
-            "                       or replaced by a keyed hash\n"
-            "  --anonymize-keygen FILE  write a new key file (mode 0600) and exit\n"
-            "\n"
-            "rules:\n"
-            "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
-            "  -R PATH              a rule file, or a directory of *.rules (default:\n"
-            "                       %s)\n"
-            "  --config FILE        variables for the rules (NAME = value lines)\n"
-            "  SIGHUP               reload -R and --config; a set with errors is refused\n"
-            "\n"
-            "other:\n"
-            "  -q                   quiet: no progress, no summary\n"
-            "  -h, --help           this help\n"
-            "  --version            version and library versions\n",
-            SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, FLOW_MAX_DEFAULT,
-            REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024), POSTCARD_RULES_DIR);
+    fprintf(
+        f,
+        "usage: postcard [options] -r FILE [-r FILE ...] [filter expression]\n"
+        "       postcard [options] -i IFACE [filter expression]\n"
+        "       postcard report [-o DIR] SUMMARY.json...   (docs/report.md)\n"
+        "\n"
+        "Finds mail sent as a postcard: cleartext mail logins and messages, failed or\n"
+        "stripped STARTTLS, weak TLS on SMTP, POP3 and IMAP. Writes JSON lines.\n"
+        "\n"
+        "input:\n"
+        "  -r FILE              read a pcap or pcapng file (repeatable; - for stdin)\n"
+        "  -i IFACE             capture live from an interface\n"
+        "  -s SNAPLEN           live: bytes kept per packet (default %d)\n"
+        "  -B KIB               live: kernel buffer size in KiB (default %d)\n"
+        "  -p                   live: do not put the interface in promiscuous mode\n"
+        "  --immediate-mode     live: deliver packets as they arrive\n"
+        "  filter expression    a BPF filter, as for tcpdump (e.g. 'tcp port 25')\n"
+        "\n"
+        "output:\n"
+        "  -w FILE              append JSON lines to FILE (default: stdout; reopened on SIGHUP)\n"
+        "  --sensor-id NAME     the \"host\" of every record (default: the host name)\n"
+        "  --stats-interval S   a \"stats\" record every S s of packet time (default: 60 live,\n"
+        "                       files: one at the end)\n"
+        "  --geoip FILE         MaxMind Country or City database: src_geo/dest_geo\n"
+        "  --asn FILE           MaxMind ASN database: the AS of those addresses\n"
+        "  --redis URL          also to Redis: redis://[user:password@]host[:port][/db] or\n"
+        "                       unix:///path (docs/redis.md); --redis-mode stream|list|channel,\n"
+        "                       --redis-key, --redis-events (alert,stats,summary), --redis-push,\n"
+        "                       --redis-maxlen, --redis-queue, --redis-spool DIR,\n"
+        "                       --redis-spool-max MIB, --redis-timeout MS"
+        "  --no-flow-records    do not write event_type \"flow\" records\n"
+        "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
+        "                       (alerts carry the session's facts all the same)\n"
+        "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end\n"
+        "  --summary-interval S also a \"summary\" record every S seconds of packet time\n"
+        "\n"
+        "analysis:\n"
+        "  --max-flows N        flows tracked at once (default %d)\n"
+        "  --reasm-memory MIB   bytes held for TCP reassembly, all flows (default %lld)\n"
+        "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
+        "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
+        "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
+        "\n"
+        "sharing (docs/anonymize.md):\n"
+        "  --anonymize KEYFILE  addresses as prefix-preserving pseudonyms (Crypto-PAn), the\n"
+        "                       names of people and hosts left out; KEYFILE: 32 bytes\n"
+        "  --anonymize-users drop|hash  user names and mail addresses: left out (default)\n"
+        "                       or replaced by a keyed hash\n"
+        "  --anonymize-keygen FILE  write a new key file (mode 0600) and exit\n"
+        "\n"
+        "rules:\n"
+        "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
+        "  -R PATH              a rule file, or a directory of *.rules (default:\n"
+        "                       %s)\n"
+        "  --config FILE        variables for the rules (NAME = value lines)\n"
+        "  SIGHUP               reload -R and --config; a set with errors is refused\n"
+        "\n"
+        "other:\n"
+        "  -q                   quiet: no progress, no summary\n"
+        "  -h, --help           this help\n"
+        "  --version            version and library versions\n",
+        SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, FLOW_MAX_DEFAULT,
+        REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024), POSTCARD_RULES_DIR);
 }
 
 static int parse_num(const char *opt, const char *s, long long lo, long long hi, long long *out)
@@ -244,10 +245,10 @@ static double mono_now(void)
 }
 
 struct progress {
-    bool on;       /* stderr is a terminal and not -q */
-    double start;  /* wall clock at start of this file */
-    double last;   /* last update */
-    bool shown;    /* a line is on screen */
+    bool on;      /* stderr is a terminal and not -q */
+    double start; /* wall clock at start of this file */
+    double last;  /* last update */
+    bool shown;   /* a line is on screen */
 };
 
 static void progress_show(struct progress *pg, struct capture *c, uint64_t pkts, bool force)
@@ -263,8 +264,8 @@ static void progress_show(struct progress *pg, struct capture *c, uint64_t pkts,
     int64_t pos = capture_file_pos(c), size = capture_file_size(c);
     if (pos >= 0 && size > 0)
         fprintf(stderr, "\r%s: %.1f of %.1f MiB (%d%%), %.0f packets/s   ", capture_name(c),
-                (double)pos / 1048576.0, (double)size / 1048576.0, (int)(100.0 * (double)pos / (double)size),
-                rate);
+                (double)pos / 1048576.0, (double)size / 1048576.0,
+                (int)(100.0 * (double)pos / (double)size), rate);
     else
         fprintf(stderr, "\r%s: %" PRIu64 " packets, %.0f packets/s   ", capture_name(c), pkts,
                 rate);
@@ -417,8 +418,10 @@ static int redis_option(struct cli *c, int ch, const char *arg)
     case OPT_REDIS_EVENTS:
         c->ro.types = rec_types_parse(arg);
         if (c->ro.types == 0) {
-            fprintf(stderr, "postcard: --redis-events: a list of alert, mail, tls, flow, stats, "
-                            "summary or all, not \"%s\"\n", arg);
+            fprintf(stderr,
+                    "postcard: --redis-events: a list of alert, mail, tls, flow, stats, "
+                    "summary or all, not \"%s\"\n",
+                    arg);
             return -1;
         }
         return 1;
@@ -737,8 +740,9 @@ int main(int argc, char **argv)
         engine = load_rules(rpath, config, &diag);
         fputs(rule_diag_text(&diag), stderr);
         if (engine == NULL) {
-            fprintf(stderr, "postcard: %s: %u error(s) in the rules: not started (check them "
-                            "with --check-rules)\n",
+            fprintf(stderr,
+                    "postcard: %s: %u error(s) in the rules: not started (check them "
+                    "with --check-rules)\n",
                     rpath, diag.errors);
             rule_diag_free(&diag);
             return 1;

@@ -32,18 +32,18 @@ enum redis_mode {
 };
 
 struct redis_opts {
-    const char *url;           /* redis://[user:password@]host[:port][/db] or unix:///path/to.sock */
-    enum redis_mode mode;      /* stream (default), list or channel */
-    const char *key;           /* the stream, list or channel name */
-    bool rpush;                /* list mode: RPUSH instead of LPUSH */
-    uint64_t maxlen;           /* stream mode: MAXLEN ~ maxlen (0: no trimming) */
-    size_t queue_records;      /* records held in memory before the spool is used */
-    const char *spool_dir;     /* the spool's directory (created when first needed) */
-    uint64_t spool_max_bytes;  /* past it the oldest spooled records are dropped (counted) */
-    int timeout_ms;            /* connect and command timeout */
-    int backoff_max_ms;        /* cap of the reconnect backoff */
-    int flush_timeout_ms;      /* at close: how long to keep trying before spooling the rest */
-    unsigned types;            /* record types sent (bits of enum rec_type) */
+    const char *url;          /* redis://[user:password@]host[:port][/db] or unix:///path/to.sock */
+    enum redis_mode mode;     /* stream (default), list or channel */
+    const char *key;          /* the stream, list or channel name */
+    bool rpush;               /* list mode: RPUSH instead of LPUSH */
+    uint64_t maxlen;          /* stream mode: MAXLEN ~ maxlen (0: no trimming) */
+    size_t queue_records;     /* records held in memory before the spool is used */
+    const char *spool_dir;    /* the spool's directory (created when first needed) */
+    uint64_t spool_max_bytes; /* past it the oldest spooled records are dropped (counted) */
+    int timeout_ms;           /* connect and command timeout */
+    int backoff_max_ms;       /* cap of the reconnect backoff */
+    int flush_timeout_ms;     /* at close: how long to keep trying before spooling the rest */
+    unsigned types;           /* record types sent (bits of enum rec_type) */
 };
 
 /* Defaults for every field but url and key. */
@@ -51,13 +51,13 @@ void redis_opts_default(struct redis_opts *o);
 
 /* Parsed redis:// or unix:// URL. */
 struct redis_url {
-    bool is_unix;          /* unix:///path */
-    char host[256];        /* host name or address (TCP) */
-    int port;              /* TCP port (6379 by default) */
-    char path[256];        /* socket path (unix) */
-    char user[128];        /* ACL user ("" for none: AUTH password alone) */
-    char password[256];    /* "" for none */
-    int db;                /* SELECT db (0 by default) */
+    bool is_unix;       /* unix:///path */
+    char host[256];     /* host name or address (TCP) */
+    int port;           /* TCP port (6379 by default) */
+    char path[256];     /* socket path (unix) */
+    char user[128];     /* ACL user ("" for none: AUTH password alone) */
+    char password[256]; /* "" for none */
+    int db;             /* SELECT db (0 by default) */
 };
 
 /* 0, or -1 with e saying what is wrong with the URL (the password is never repeated). */

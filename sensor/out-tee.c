@@ -9,13 +9,13 @@
 #include "output.h"
 
 struct out_tee {
-    struct output o;       /* the interface (first member) */
-    size_t n;              /* outputs */
-    struct output **outs;  /* owned */
+    struct output o;      /* the interface (first member) */
+    size_t n;             /* outputs */
+    struct output **outs; /* owned */
 };
 
-static const char *const REC_NAMES[REC_COUNT] = {"flow", "mail", "tls", "alert", "stats",
-                                                   "summary"};
+static const char *const REC_NAMES[REC_COUNT] = {"flow",  "mail",  "tls",
+                                                 "alert", "stats", "summary"};
 
 const char *rec_type_name(enum rec_type t)
 {

@@ -18,11 +18,11 @@
 #include "json.h"
 
 enum rec_type {
-    REC_FLOW,  /* event_type "flow" */
-    REC_MAIL,  /* "mail" */
-    REC_TLS,   /* "tls" */
-    REC_ALERT, /* "alert" */
-    REC_STATS, /* "stats" */
+    REC_FLOW,    /* event_type "flow" */
+    REC_MAIL,    /* "mail" */
+    REC_TLS,     /* "tls" */
+    REC_ALERT,   /* "alert" */
+    REC_STATS,   /* "stats" */
     REC_SUMMARY, /* "summary" (--summary-interval, docs/summary.md) */
     REC_COUNT
 };
@@ -33,11 +33,11 @@ const char *rec_type_name(enum rec_type t);
 unsigned rec_types_parse(const char *list);
 
 struct output {
-    const char *name;  /* "stdout", a path, "redis://host:port", ... */
-    unsigned types;    /* bit (1u << enum rec_type) per record type it takes */
+    const char *name; /* "stdout", a path, "redis://host:port", ... */
+    unsigned types;   /* bit (1u << enum rec_type) per record type it takes */
     /* One record, '\n' ended. Never blocks on a slow consumer. */
     int (*write)(struct output *o, enum rec_type t, const char *line, size_t n);
-    int (*flush)(struct output *o);                  /* push buffered records */
+    int (*flush)(struct output *o); /* push buffered records */
     /* SIGHUP: reopen files (logrotate). NULL: nothing to do. -1 with e set on failure. */
     int (*reopen)(struct output *o, struct err *e);
     /* Its counters as members of the object being built in j (the stats record). NULL: none. */

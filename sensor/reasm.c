@@ -163,8 +163,7 @@ static void deliver_inorder(struct reasm_pool *pool, struct reasm_dir *rd, int d
             uint32_t lo = rd->next_seq, hi = h->seq + h->len;
             if (seq_lt(end, hi))
                 hi = end;
-            if (seq_lt(lo, hi) &&
-                memcmp(h->data + (lo - h->seq), p + (lo - seq), hi - lo) != 0)
+            if (seq_lt(lo, hi) && memcmp(h->data + (lo - h->seq), p + (lo - seq), hi - lo) != 0)
                 stats_anomaly(pool->st, AN_REASM_OVERLAP_DIFF); /* [REASM-OVERLAP-DIFF] */
             drain(pool, rd, dir, c); /* hands on h (and what follows it) */
             continue;
@@ -307,8 +306,7 @@ void reasm_ack(struct reasm_pool *pool, struct reasm_dir *rd, int dir, uint32_t 
         return;
     /* The peer has everything below ack; if held data lies below it, the
      * hole in front of that data was received by the peer but not by us. */
-    while (rd->ooo != NULL && seq_lt(rd->ooo->seq, ack) &&
-           ack - rd->next_seq <= REASM_SEQ_WINDOW)
+    while (rd->ooo != NULL && seq_lt(rd->ooo->seq, ack) && ack - rd->next_seq <= REASM_SEQ_WINDOW)
         skip_hole(pool, rd, dir, c);
 }
 

@@ -18,8 +18,8 @@ struct reasm_seg;
 /* What reassembled bytes are handed to. `dir` is 0 client→server, 1 back. */
 struct reasm_consumer {
     void (*data)(void *ctx, int dir, const uint8_t *p, size_t n); /* in-order bytes */
-    void (*gap)(void *ctx, int dir, uint64_t n);                   /* n bytes never seen */
-    void *ctx;                                                     /* passed back */
+    void (*gap)(void *ctx, int dir, uint64_t n);                  /* n bytes never seen */
+    void *ctx;                                                    /* passed back */
 };
 
 /* Shared pool of fixed-size blocks that hold out-of-order data for all flows. */
@@ -35,17 +35,17 @@ struct reasm_pool {
 };
 
 struct reasm_dir {
-    struct reasm_seg *ooo;  /* out-of-order blocks, sorted by seq, disjoint */
-    uint32_t next_seq;      /* next byte to hand to the consumer */
-    uint32_t fin_seq;       /* sequence number of the FIN, if has_fin */
-    uint32_t ooo_bytes;     /* bytes held in ooo */
-    uint64_t delivered;     /* bytes handed on, data and gaps */
-    uint64_t gap_bytes;     /* of which gaps */
-    bool is_init;           /* next_seq is known (SYN or first data seen) */
-    bool has_syn;           /* the stream started with a SYN we saw */
-    bool has_fin;           /* a FIN was seen */
-    bool is_closed;         /* FIN delivered in order, or RST */
-    bool is_stopped;        /* the consumer wants no more bytes */
+    struct reasm_seg *ooo; /* out-of-order blocks, sorted by seq, disjoint */
+    uint32_t next_seq;     /* next byte to hand to the consumer */
+    uint32_t fin_seq;      /* sequence number of the FIN, if has_fin */
+    uint32_t ooo_bytes;    /* bytes held in ooo */
+    uint64_t delivered;    /* bytes handed on, data and gaps */
+    uint64_t gap_bytes;    /* of which gaps */
+    bool is_init;          /* next_seq is known (SYN or first data seen) */
+    bool has_syn;          /* the stream started with a SYN we saw */
+    bool has_fin;          /* a FIN was seen */
+    bool is_closed;        /* FIN delivered in order, or RST */
+    bool is_stopped;       /* the consumer wants no more bytes */
 };
 
 void reasm_pool_init(struct reasm_pool *pool, uint64_t max_bytes, struct stats *st);

@@ -31,8 +31,8 @@ struct rrec {
     uint64_t seq;            /* its sequence part */
     bool is_acked;           /* delivered (or found delivered already): leaves at the head */
     enum rrec_origin origin; /* this run's, or an earlier run's */
-    uint32_t len;      /* bytes of data */
-    char data[];       /* the record, JSON without its newline */
+    uint32_t len;            /* bytes of data */
+    char data[];             /* the record, JSON without its newline */
 };
 
 /* A capture->writer buffer: records as [uint32 length][bytes], back to back. */

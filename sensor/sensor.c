@@ -84,7 +84,6 @@ static void decide_session(struct sensor *s, struct flow *f)
     }
 }
 
-
 /*
  * HTTP CONNECT (RFC 9110 §9.3.6): a client asks a proxy for a tunnel to a
  * mail server. The request and the proxy's answer are skipped (each ends
@@ -102,8 +101,8 @@ static size_t proxy_headers(struct flow *f, int dir, const uint8_t *p, size_t n)
     size_t i = 0;
     while (i < n && f->proxy_eoh[dir] < 4) {
         uint8_t c = p[i++];
-        f->proxy_eoh[dir] = c == eoh[f->proxy_eoh[dir]] ? (uint8_t)(f->proxy_eoh[dir] + 1)
-                                                        : (c == '\r' ? 1 : 0);
+        f->proxy_eoh[dir] =
+            c == eoh[f->proxy_eoh[dir]] ? (uint8_t)(f->proxy_eoh[dir] + 1) : (c == '\r' ? 1 : 0);
     }
     if (f->proxy_eoh[dir] == 4) {
         f->cls.is_sniffed[dir] = false; /* the tunnel's first bytes come next */
@@ -399,8 +398,8 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
 
     s->cur = f;
     if (pk.l4 == 6) {
-        reasm_segment(&s->pool, &f->rd[dir], dir, pk.tcp_flags, pk.seq, pk.payload,
-                      pk.payload_len, pk.payload_wire_len, &s->cons);
+        reasm_segment(&s->pool, &f->rd[dir], dir, pk.tcp_flags, pk.seq, pk.payload, pk.payload_len,
+                      pk.payload_wire_len, &s->cons);
         if (pk.tcp_flags & TCP_ACK)
             reasm_ack(&s->pool, &f->rd[!dir], !dir, pk.ack, &s->cons);
         if (pk.tcp_flags & TCP_RST) {
@@ -453,8 +452,8 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     fprintf(f, "  decoded:        %llu TCP, %llu UDP, %llu other IP, %llu not IP\n",
             (unsigned long long)st->tcp_packets, (unsigned long long)st->udp_packets,
             (unsigned long long)st->other_l4, (unsigned long long)st->non_ip);
-    fprintf(f, "  fragments:      %llu (%llu datagrams rebuilt)\n",
-            (unsigned long long)st->frags, (unsigned long long)st->frag_reassembled);
+    fprintf(f, "  fragments:      %llu (%llu datagrams rebuilt)\n", (unsigned long long)st->frags,
+            (unsigned long long)st->frag_reassembled);
     fprintf(f, "  flows:          %llu (%llu TCP, %llu UDP), %llu bypassed, %llu evicted\n",
             (unsigned long long)st->flows_ended, (unsigned long long)s->flows_tcp,
             (unsigned long long)s->flows_udp, (unsigned long long)st->flows_bypassed,
@@ -466,8 +465,9 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
         fprintf(f, " %s=%llu", s->apps[i].name, (unsigned long long)s->apps[i].flows);
     fprintf(f, "\n");
     fprintf(f, "  stream bytes:   %llu reassembled\n", (unsigned long long)st->reasm_bytes);
-    fprintf(f, "  mail sessions:  %llu, TLS sessions: %llu (%llu certificates parsed, %llu "
-               "from the cache)\n",
+    fprintf(f,
+            "  mail sessions:  %llu, TLS sessions: %llu (%llu certificates parsed, %llu "
+            "from the cache)\n",
             (unsigned long long)st->mail_sessions, (unsigned long long)st->tls_sessions,
             (unsigned long long)certcache_parsed(s->tls.certs),
             (unsigned long long)certcache_hits(s->tls.certs));
@@ -483,8 +483,9 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     for (int a = 0; a < EVA_COUNT; a++) {
         if (st->mail_anomalies[a] == 0)
             continue;
-        fprintf(f, "%smail-%s=%llu", n++ ? " " : "  anomalies:      ",
-                ev_anomaly_name((enum ev_anomaly)a), (unsigned long long)st->mail_anomalies[a]);
+        fprintf(f, "%smail-%s=%llu",
+                n++ ? " " : "  anomalies:      ", ev_anomaly_name((enum ev_anomaly)a),
+                (unsigned long long)st->mail_anomalies[a]);
     }
     fprintf(f, n ? "\n" : "  anomalies:      none\n");
     if (live)
@@ -493,16 +494,18 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
                 (unsigned long long)st->iface_drop);
     const struct rule_match_stats *ms = &s->al.ms;
     if (s->al.engine != NULL)
-        fprintf(f, "  alerts:         %llu written (%zu rules; %llu sessions judged, %llu passed, "
-                   "%llu alerts suppressed, %llu held back by thresholds)\n",
+        fprintf(f,
+                "  alerts:         %llu written (%zu rules; %llu sessions judged, %llu passed, "
+                "%llu alerts suppressed, %llu held back by thresholds)\n",
                 (unsigned long long)s->al.written, ruleset_len(rule_engine_ruleset(s->al.engine)),
                 (unsigned long long)ms->sessions, (unsigned long long)ms->passed,
                 (unsigned long long)ms->suppressed, (unsigned long long)ms->thresholded);
     else
         fprintf(f, "  alerts:         none: no rules loaded\n");
     if (ms->over_cap || ms->thr_evicted)
-        fprintf(f, "  rule limits:    %llu alerts past %d per session, %llu threshold counters "
-                   "evicted\n",
+        fprintf(f,
+                "  rule limits:    %llu alerts past %d per session, %llu threshold counters "
+                "evicted\n",
                 (unsigned long long)ms->over_cap, RULES_MAX_ALERTS_PER_SESSION,
                 (unsigned long long)ms->thr_evicted);
     fprintf(f, "  records:        %llu written", s->out->written);

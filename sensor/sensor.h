@@ -24,53 +24,53 @@
 #include "tlssess.h"
 
 struct sensor_opts {
-    size_t max_flows;          /* flow table cap */
-    uint64_t reasm_max_bytes;  /* global cap on held out-of-order bytes */
-    uint64_t hash_seed;        /* per-run seed of the flow hash */
-    bool tls_all_ports;        /* analyse TLS on any port, not only mail ports */
-    const char *ca_file;       /* trust anchors (NULL: the system store) */
-    bool no_flow_records;      /* do not write event_type "flow" */
-    bool no_mail_records;      /* do not write event_type "mail" */
-    bool no_tls_records;       /* do not write event_type "tls" */
-    unsigned stats_interval;   /* seconds of packet time between stats records (0: only at the end) */
-    bool summary;              /* keep the run's numbers (--summary, docs/summary.md) */
+    size_t max_flows;         /* flow table cap */
+    uint64_t reasm_max_bytes; /* global cap on held out-of-order bytes */
+    uint64_t hash_seed;       /* per-run seed of the flow hash */
+    bool tls_all_ports;       /* analyse TLS on any port, not only mail ports */
+    const char *ca_file;      /* trust anchors (NULL: the system store) */
+    bool no_flow_records;     /* do not write event_type "flow" */
+    bool no_mail_records;     /* do not write event_type "mail" */
+    bool no_tls_records;      /* do not write event_type "tls" */
+    unsigned stats_interval; /* seconds of packet time between stats records (0: only at the end) */
+    bool summary;            /* keep the run's numbers (--summary, docs/summary.md) */
     unsigned summary_interval; /* seconds of packet time between summary records (0: none) */
 };
 
 #define SENSOR_MAX_APP_NAMES 64
 
 struct app_count {
-    char name[32];   /* app_proto */
-    uint64_t flows;  /* flows that ended with it */
+    char name[32];  /* app_proto */
+    uint64_t flows; /* flows that ended with it */
 };
 
 struct sensor {
-    struct sensor_opts opts;       /* as given */
-    struct stats st;               /* counters */
-    struct decoder dec;            /* packet decoder (owns the defragmenter) */
-    struct flow_table *ft;         /* flows */
-    struct classifier *cl;         /* classification (nDPI inside) */
-    struct reasm_pool pool;        /* out-of-order storage */
-    struct output *out;            /* where records go (borrowed) */
-    struct jbuf j;                 /* the record being built */
-    pc_time now;                   /* latest packet time seen */
-    struct flow *cur;              /* flow whose bytes are being delivered */
-    struct reasm_consumer cons;    /* delivery callbacks */
+    struct sensor_opts opts;          /* as given */
+    struct stats st;                  /* counters */
+    struct decoder dec;               /* packet decoder (owns the defragmenter) */
+    struct flow_table *ft;            /* flows */
+    struct classifier *cl;            /* classification (nDPI inside) */
+    struct reasm_pool pool;           /* out-of-order storage */
+    struct output *out;               /* where records go (borrowed) */
+    struct jbuf j;                    /* the record being built */
+    pc_time now;                      /* latest packet time seen */
+    struct flow *cur;                 /* flow whose bytes are being delivered */
+    struct reasm_consumer cons;       /* delivery callbacks */
     struct starttls_memory *starttls; /* servers seen offering STARTTLS */
-    struct tls_ctx tls;            /* certificate cache and trust store */
-    bool no_trust_store;           /* the system store could not be loaded: trust unknown */
-    pc_time pkt_ts;                /* time of the packet being handled */
-    size_t n_apps;                 /* entries used in apps */
+    struct tls_ctx tls;               /* certificate cache and trust store */
+    bool no_trust_store;              /* the system store could not be loaded: trust unknown */
+    pc_time pkt_ts;                   /* time of the packet being handled */
+    size_t n_apps;                    /* entries used in apps */
     struct app_count apps[SENSOR_MAX_APP_NAMES]; /* flows by app_proto */
-    uint64_t flows_tcp, flows_udp; /* flows by transport */
-    struct alerting al;            /* the rules and their alerts */
-    struct eve_ctx eve;            /* host, input, GeoIP: set by the caller */
-    bool is_live;                  /* reading an interface (stats: kernel counters) */
-    pc_time first_ts;              /* time of the first packet */
-    pc_time next_stats;            /* packet time of the next stats record (0: none yet) */
-    struct summary *sum;           /* the run's numbers; NULL: not asked for */
-    pc_time next_summary;          /* packet time of the next summary record (0: none yet) */
-    uint64_t rule_reloads;         /* rule sets taken on SIGHUP */
+    uint64_t flows_tcp, flows_udp;               /* flows by transport */
+    struct alerting al;                          /* the rules and their alerts */
+    struct eve_ctx eve;                          /* host, input, GeoIP: set by the caller */
+    bool is_live;                                /* reading an interface (stats: kernel counters) */
+    pc_time first_ts;                            /* time of the first packet */
+    pc_time next_stats;             /* packet time of the next stats record (0: none yet) */
+    struct summary *sum;            /* the run's numbers; NULL: not asked for */
+    pc_time next_summary;           /* packet time of the next summary record (0: none yet) */
+    uint64_t rule_reloads;          /* rule sets taken on SIGHUP */
     uint64_t rule_reloads_rejected; /* rule sets refused on SIGHUP */
 };
 

@@ -143,10 +143,10 @@ static void text_set(struct fact_text *t, struct span s)
 }
 
 struct sess_ctx {
-    struct session *ss;           /* the session */
-    struct starttls_memory *mem;  /* servers seen offering STARTTLS */
-    const struct flow *f;         /* its flow */
-    struct stats *st;             /* run counters */
+    struct session *ss;          /* the session */
+    struct starttls_memory *mem; /* servers seen offering STARTTLS */
+    const struct flow *f;        /* its flow */
+    struct stats *st;            /* run counters */
 };
 
 /* "XXXXXXXA" / "XXXXXXXX" in place of STARTTLS, "XXXX" in place of STLS. */
@@ -192,7 +192,7 @@ static void on_login(struct session *ss, const struct event *ev)
 {
     const struct ev_login *l = &ev->u.login;
     if (ss->proto == MAIL_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded)
-        ss->login_disabled_violated = true; /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
+        ss->login_disabled_violated = true;   /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
     if (ss->n_logins == SESSION_MAX_LOGINS) { /* [SESS-LOGINS-CAP] */
         ss->logins_dropped++;
         return;
@@ -540,8 +540,8 @@ const char *session_server_name(const struct session *ss, char *buf, size_t n)
     size_t dots = 0;
     for (size_t i = 0; i < w.n; i++) {
         uint8_t ch = w.p[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '-' || ch == '.';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
         if (!ok)
             return NULL;
         dots += ch == '.';

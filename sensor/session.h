@@ -19,22 +19,22 @@
 enum mail_proto { MAIL_SMTP, MAIL_POP3, MAIL_IMAP };
 
 struct fact_text {
-    uint16_t n;                       /* bytes used */
-    char s[SESSION_TEXT_BYTES];       /* text (not NUL-terminated) */
+    uint16_t n;                 /* bytes used */
+    char s[SESSION_TEXT_BYTES]; /* text (not NUL-terminated) */
 };
 
 struct cap_text {
-    uint8_t n;                        /* bytes used */
-    char s[SESSION_CAP_BYTES];        /* capability line (not NUL-terminated) */
+    uint8_t n;                 /* bytes used */
+    char s[SESSION_CAP_BYTES]; /* capability line (not NUL-terminated) */
 };
 
 struct login_fact {
-    char mech[24];                    /* mechanism, NUL-terminated */
-    struct fact_text user;            /* user name */
-    bool cleartext;                   /* a secret was readable on the wire */
-    bool is_token;                    /* the secret was a bearer token */
-    bool is_command;                  /* POP3 USER/PASS or IMAP LOGIN */
-    uint8_t result;                   /* enum login_result */
+    char mech[24];         /* mechanism, NUL-terminated */
+    struct fact_text user; /* user name */
+    bool cleartext;        /* a secret was readable on the wire */
+    bool is_token;         /* the secret was a bearer token */
+    bool is_command;       /* POP3 USER/PASS or IMAP LOGIN */
+    uint8_t result;        /* enum login_result */
 };
 
 /* Servers that offered STARTTLS earlier in the run (to see it disappear). */
@@ -72,10 +72,10 @@ struct session {
     struct fact_text starttls_reply;  /* its answer to STARTTLS */
     struct fact_text helo;            /* SMTP EHLO/HELO name */
     struct fact_text mail_from;       /* SMTP MAIL FROM (the first) */
-    struct fact_text rcpt[SESSION_MAX_RCPT];       /* SMTP RCPT TO */
-    struct cap_text caps[SESSION_MAX_CAPS];        /* capabilities before TLS */
-    struct login_fact logins[SESSION_MAX_LOGINS];  /* login attempts */
-    uint8_t *buf[2];                  /* unconsumed bytes per direction, allocated when first needed */
+    struct fact_text rcpt[SESSION_MAX_RCPT];      /* SMTP RCPT TO */
+    struct cap_text caps[SESSION_MAX_CAPS];       /* capabilities before TLS */
+    struct login_fact logins[SESSION_MAX_LOGINS]; /* login attempts */
+    uint8_t *buf[2]; /* unconsumed bytes per direction, allocated when first needed */
 };
 
 /* A mail session on flow f, for proto (or implicit TLS). */

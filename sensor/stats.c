@@ -14,7 +14,8 @@ void sensor_stats_record(struct sensor *s, pc_time ts)
     struct jbuf *j = &s->j;
     eve_begin_plain(j, &s->eve, ts, "stats");
     j_obj(j, "stats");
-    j_u64(j, "uptime", s->first_ts && ts > s->first_ts ? (uint64_t)((ts - s->first_ts) / 1000000) : 0);
+    j_u64(j, "uptime",
+          s->first_ts && ts > s->first_ts ? (uint64_t)((ts - s->first_ts) / 1000000) : 0);
     j_obj(j, "decoder");
     j_u64(j, "pkts", st->packets);
     j_u64(j, "bytes", st->bytes);

@@ -9,31 +9,31 @@
 #include <stdio.h>
 
 /* Anomalies: hostile or damaged input, counted, never fatal. */
-#define ANOMALY_LIST(X)                                                                    \
-    X(AN_L2_TRUNCATED, "l2-truncated")             /* link header cut short */            \
-    X(AN_VLAN_TOO_DEEP, "vlan-too-deep")           /* more tags than VLAN_MAX_DEPTH */     \
-    X(AN_IP_TRUNCATED, "ip-truncated")             /* IP header cut short */              \
-    X(AN_IP_BAD_VERSION, "ip-bad-version")         /* version nibble not 4/6 */           \
-    X(AN_IP_BAD_HLEN, "ip-bad-header-length")      /* IHL < 5 or past the packet */       \
-    X(AN_IP_BAD_LEN, "ip-bad-total-length")        /* total length < header */            \
-    X(AN_IP_SNAPLEN_CUT, "ip-cut-by-snaplen")      /* datagram longer than captured */    \
-    X(AN_IP6_EXT_TOO_MANY, "ipv6-too-many-ext")    /* > IPV6_MAX_EXT_HDRS */              \
-    X(AN_IP6_EXT_TRUNCATED, "ipv6-ext-truncated")  /* extension header past the end */    \
-    X(AN_FRAG_OVERLAP, "frag-overlap")             /* fragments disagree (RFC 5722) */    \
-    X(AN_FRAG_TOO_BIG, "frag-too-big")             /* reassembly > 65535 bytes */         \
-    X(AN_FRAG_TOO_MANY, "frag-too-many")           /* > DEFRAG_MAX_FRAGS pieces */        \
-    X(AN_FRAG_TABLE_FULL, "frag-table-full")       /* oldest datagram dropped */          \
-    X(AN_FRAG_TIMEOUT, "frag-timeout")             /* datagram never completed */         \
-    X(AN_TCP_TRUNCATED, "tcp-truncated")           /* TCP header cut short */             \
-    X(AN_TCP_BAD_OFFSET, "tcp-bad-data-offset")    /* data offset < 5 or past the end */  \
-    X(AN_UDP_TRUNCATED, "udp-truncated")           /* UDP header cut short */             \
-    X(AN_UDP_BAD_LEN, "udp-bad-length")            /* UDP length disagrees with IP */     \
-    X(AN_REASM_DIR_CAP, "reasm-direction-cap")     /* out-of-order bytes past the cap */  \
-    X(AN_REASM_GLOBAL_CAP, "reasm-global-cap")     /* the reassembly pool ran dry */      \
-    X(AN_REASM_GAP, "reasm-gap")                   /* bytes never seen, handed as gap */  \
-    X(AN_REASM_OVERLAP_DIFF, "reasm-overlap-diff") /* a retransmission changed bytes */   \
-    X(AN_REASM_OUT_OF_WINDOW, "reasm-out-of-window") /* segment far from the stream */    \
-    X(AN_CAPTURE_TRUNCATED, "capture-truncated")   /* the file ended mid-packet */
+#define ANOMALY_LIST(X)                                                                            \
+    X(AN_L2_TRUNCATED, "l2-truncated")               /* link header cut short */                   \
+    X(AN_VLAN_TOO_DEEP, "vlan-too-deep")             /* more tags than VLAN_MAX_DEPTH */           \
+    X(AN_IP_TRUNCATED, "ip-truncated")               /* IP header cut short */                     \
+    X(AN_IP_BAD_VERSION, "ip-bad-version")           /* version nibble not 4/6 */                  \
+    X(AN_IP_BAD_HLEN, "ip-bad-header-length")        /* IHL < 5 or past the packet */              \
+    X(AN_IP_BAD_LEN, "ip-bad-total-length")          /* total length < header */                   \
+    X(AN_IP_SNAPLEN_CUT, "ip-cut-by-snaplen")        /* datagram longer than captured */           \
+    X(AN_IP6_EXT_TOO_MANY, "ipv6-too-many-ext")      /* > IPV6_MAX_EXT_HDRS */                     \
+    X(AN_IP6_EXT_TRUNCATED, "ipv6-ext-truncated")    /* extension header past the end */           \
+    X(AN_FRAG_OVERLAP, "frag-overlap")               /* fragments disagree (RFC 5722) */           \
+    X(AN_FRAG_TOO_BIG, "frag-too-big")               /* reassembly > 65535 bytes */                \
+    X(AN_FRAG_TOO_MANY, "frag-too-many")             /* > DEFRAG_MAX_FRAGS pieces */               \
+    X(AN_FRAG_TABLE_FULL, "frag-table-full")         /* oldest datagram dropped */                 \
+    X(AN_FRAG_TIMEOUT, "frag-timeout")               /* datagram never completed */                \
+    X(AN_TCP_TRUNCATED, "tcp-truncated")             /* TCP header cut short */                    \
+    X(AN_TCP_BAD_OFFSET, "tcp-bad-data-offset")      /* data offset < 5 or past the end */         \
+    X(AN_UDP_TRUNCATED, "udp-truncated")             /* UDP header cut short */                    \
+    X(AN_UDP_BAD_LEN, "udp-bad-length")              /* UDP length disagrees with IP */            \
+    X(AN_REASM_DIR_CAP, "reasm-direction-cap")       /* out-of-order bytes past the cap */         \
+    X(AN_REASM_GLOBAL_CAP, "reasm-global-cap")       /* the reassembly pool ran dry */             \
+    X(AN_REASM_GAP, "reasm-gap")                     /* bytes never seen, handed as gap */         \
+    X(AN_REASM_OVERLAP_DIFF, "reasm-overlap-diff")   /* a retransmission changed bytes */          \
+    X(AN_REASM_OUT_OF_WINDOW, "reasm-out-of-window") /* segment far from the stream */             \
+    X(AN_CAPTURE_TRUNCATED, "capture-truncated")     /* the file ended mid-packet */
 
 enum anomaly {
 #define X(id, name) id,
@@ -45,29 +45,29 @@ enum anomaly {
 const char *anomaly_name(enum anomaly a);
 
 struct stats {
-    uint64_t packets;                /* packets read from all sources */
-    uint64_t bytes;                  /* wire bytes of those packets */
-    uint64_t ip_packets;             /* packets with an IPv4/IPv6 header */
-    uint64_t non_ip;                 /* ARP, LLDP, ... : not our business */
-    uint64_t tcp_packets;            /* TCP segments decoded */
-    uint64_t udp_packets;            /* UDP datagrams decoded */
-    uint64_t other_l4;               /* ICMP and the rest: counted, skipped */
-    uint64_t frags;                  /* IP fragments seen */
-    uint64_t frag_reassembled;       /* datagrams rebuilt from fragments */
-    uint64_t flows_created;          /* flows opened */
-    uint64_t flows_ended;            /* flows closed, timed out or flushed */
-    uint64_t flows_evicted;          /* flows pushed out by the table cap */
-    uint64_t flows_bypassed;         /* flows classified as of no interest */
-    uint64_t reasm_bytes;            /* bytes delivered in order to consumers */
-    uint64_t ndpi_flows;             /* flows given to nDPI */
-    uint64_t ndpi_skipped;           /* flows not given to nDPI: its cap was reached */
-    uint64_t kernel_recv;            /* live: pcap_stats ps_recv */
-    uint64_t kernel_drop;            /* live: pcap_stats ps_drop */
-    uint64_t iface_drop;             /* live: pcap_stats ps_ifdrop */
-    uint64_t anomalies[AN_COUNT];    /* counted hostile/damaged input */
-    uint64_t mail_anomalies[16];     /* dissector anomalies, by enum ev_anomaly */
-    uint64_t mail_sessions;          /* mail sessions analysed */
-    uint64_t tls_sessions;           /* TLS sessions analysed */
+    uint64_t packets;             /* packets read from all sources */
+    uint64_t bytes;               /* wire bytes of those packets */
+    uint64_t ip_packets;          /* packets with an IPv4/IPv6 header */
+    uint64_t non_ip;              /* ARP, LLDP, ... : not our business */
+    uint64_t tcp_packets;         /* TCP segments decoded */
+    uint64_t udp_packets;         /* UDP datagrams decoded */
+    uint64_t other_l4;            /* ICMP and the rest: counted, skipped */
+    uint64_t frags;               /* IP fragments seen */
+    uint64_t frag_reassembled;    /* datagrams rebuilt from fragments */
+    uint64_t flows_created;       /* flows opened */
+    uint64_t flows_ended;         /* flows closed, timed out or flushed */
+    uint64_t flows_evicted;       /* flows pushed out by the table cap */
+    uint64_t flows_bypassed;      /* flows classified as of no interest */
+    uint64_t reasm_bytes;         /* bytes delivered in order to consumers */
+    uint64_t ndpi_flows;          /* flows given to nDPI */
+    uint64_t ndpi_skipped;        /* flows not given to nDPI: its cap was reached */
+    uint64_t kernel_recv;         /* live: pcap_stats ps_recv */
+    uint64_t kernel_drop;         /* live: pcap_stats ps_drop */
+    uint64_t iface_drop;          /* live: pcap_stats ps_ifdrop */
+    uint64_t anomalies[AN_COUNT]; /* counted hostile/damaged input */
+    uint64_t mail_anomalies[16];  /* dissector anomalies, by enum ev_anomaly */
+    uint64_t mail_sessions;       /* mail sessions analysed */
+    uint64_t tls_sessions;        /* TLS sessions analysed */
 };
 
 static inline void stats_anomaly(struct stats *st, enum anomaly a)

@@ -25,64 +25,64 @@ struct tls_ctx {
 };
 
 struct tls_cert_fact {
-    bool parsed;              /* OpenSSL could parse it */
-    uint32_t der_len;         /* its size */
-    struct x509_info info;    /* its facts */
+    bool parsed;           /* OpenSSL could parse it */
+    uint32_t der_len;      /* its size */
+    struct x509_info info; /* its facts */
 };
 
 struct tls_cert_verdict {
-    bool expired, not_yet_valid;  /* packet time outside notBefore..notAfter */
-    bool weak_key;                /* RSA/DSA < 2048 bits, EC < 224 */
-    bool validity_too_long;       /* leaf valid for more than 398 days */
-    int8_t name_mismatch;         /* leaf: 1 or 0; -1 when there was no name to check */
-    int8_t trusted;               /* 1 or 0; -1 when no trust store was loaded */
-    int64_t days_left;            /* whole days from packet time to notAfter */
+    bool expired, not_yet_valid; /* packet time outside notBefore..notAfter */
+    bool weak_key;               /* RSA/DSA < 2048 bits, EC < 224 */
+    bool validity_too_long;      /* leaf valid for more than 398 days */
+    int8_t name_mismatch;        /* leaf: 1 or 0; -1 when there was no name to check */
+    int8_t trusted;              /* 1 or 0; -1 when no trust store was loaded */
+    int64_t days_left;           /* whole days from packet time to notAfter */
 };
 
 struct tls_session {
-    void *dstate;                 /* TLS dissector state; freed once the handshake is over */
-    int from_proto;               /* enum mail_proto it was upgraded from, -1 for none */
-    bool seen_ch, seen_sh;        /* hellos seen */
-    bool is_sslv2_hello;          /* the client used an SSLv2-format hello */
-    bool is_sslv2;                /* the server answered in SSLv2 */
-    bool is_done;                 /* the dissector said the handshake is over */
-    bool complete;                /* ... and it completed */
-    bool hrr;                     /* a HelloRetryRequest was seen */
+    void *dstate;          /* TLS dissector state; freed once the handshake is over */
+    int from_proto;        /* enum mail_proto it was upgraded from, -1 for none */
+    bool seen_ch, seen_sh; /* hellos seen */
+    bool is_sslv2_hello;   /* the client used an SSLv2-format hello */
+    bool is_sslv2;         /* the server answered in SSLv2 */
+    bool is_done;          /* the dissector said the handshake is over */
+    bool complete;         /* ... and it completed */
+    bool hrr;              /* a HelloRetryRequest was seen */
     bool has_heartbeat, has_reneg, has_etm, has_ems; /* client extensions */
-    uint16_t client_version;      /* ClientHello.legacy_version */
-    uint16_t client_max;          /* highest version offered */
-    uint16_t version;             /* negotiated */
-    uint32_t cipher;              /* negotiated suite (SSLv2: cipher kind) */
-    uint8_t compression;          /* compression method */
-    uint16_t dh_bits, group;      /* ephemeral key exchange */
-    bool alert_seen;              /* an alert was seen */
-    bool alert_encrypted;         /* ... after the keys changed */
-    uint8_t alert_level, alert_desc; /* the first alert */
-    uint8_t alert_dir;            /* who sent it (0 client, 1 server) */
-    bool fatal_alert;             /* a fatal alert in clear */
-    uint32_t anomalies;           /* dissector anomalies */
-    uint8_t n_groups, n_sig_algs, n_comp; /* entries in the lists below */
-    uint16_t groups[32];          /* supported_groups offered (first 32, GREASE included) */
-    uint16_t sig_algs[32];        /* signature_algorithms offered (first 32) */
-    uint8_t comp[8];              /* compression methods offered */
-    char sni[256];                /* server_name */
-    char alpn[64];                /* first ALPN protocol */
-    char ja3_hash[33];            /* MD5 of ja3 */
-    char ja3s_hash[33];           /* MD5 of ja3s */
-    char *ja3;                    /* JA3 string (allocated) */
-    char *ja3s;                   /* JA3S string (allocated) */
-    pc_time cert_time;            /* packet time of the certificate message */
-    uint8_t n_certs;              /* certificates kept */
-    uint8_t n_certs_seen;         /* certificates sent */
-    struct tls_cert_fact certs[TLS_CERTS_MAX];  /* the chain as sent */
-    struct x509_cert *refs[TLS_CERTS_MAX];      /* for the trust check */
+    uint16_t client_version;                         /* ClientHello.legacy_version */
+    uint16_t client_max;                             /* highest version offered */
+    uint16_t version;                                /* negotiated */
+    uint32_t cipher;                                 /* negotiated suite (SSLv2: cipher kind) */
+    uint8_t compression;                             /* compression method */
+    uint16_t dh_bits, group;                         /* ephemeral key exchange */
+    bool alert_seen;                                 /* an alert was seen */
+    bool alert_encrypted;                            /* ... after the keys changed */
+    uint8_t alert_level, alert_desc;                 /* the first alert */
+    uint8_t alert_dir;                               /* who sent it (0 client, 1 server) */
+    bool fatal_alert;                                /* a fatal alert in clear */
+    uint32_t anomalies;                              /* dissector anomalies */
+    uint8_t n_groups, n_sig_algs, n_comp;            /* entries in the lists below */
+    uint16_t groups[32];   /* supported_groups offered (first 32, GREASE included) */
+    uint16_t sig_algs[32]; /* signature_algorithms offered (first 32) */
+    uint8_t comp[8];       /* compression methods offered */
+    char sni[256];         /* server_name */
+    char alpn[64];         /* first ALPN protocol */
+    char ja3_hash[33];     /* MD5 of ja3 */
+    char ja3s_hash[33];    /* MD5 of ja3s */
+    char *ja3;             /* JA3 string (allocated) */
+    char *ja3s;            /* JA3S string (allocated) */
+    pc_time cert_time;     /* packet time of the certificate message */
+    uint8_t n_certs;       /* certificates kept */
+    uint8_t n_certs_seen;  /* certificates sent */
+    struct tls_cert_fact certs[TLS_CERTS_MAX]; /* the chain as sent */
+    struct x509_cert *refs[TLS_CERTS_MAX];     /* for the trust check */
     /* set by tls_session_close */
-    bool is_closed;               /* the flow ended: facts are final */
-    bool has_sh;                  /* a version and suite were chosen (ServerHello or HRR) */
-    bool certs_encrypted;         /* TLS 1.3: certificates not visible */
-    uint16_t weak;                /* the suite's enum tls_weakness bits */
-    const char *cipher_name;      /* the suite's name (static, or cipher_hex) */
-    char cipher_hex[8];           /* "0x1234" for a suite without a name */
+    bool is_closed;          /* the flow ended: facts are final */
+    bool has_sh;             /* a version and suite were chosen (ServerHello or HRR) */
+    bool certs_encrypted;    /* TLS 1.3: certificates not visible */
+    uint16_t weak;           /* the suite's enum tls_weakness bits */
+    const char *cipher_name; /* the suite's name (static, or cipher_hex) */
+    char cipher_hex[8];      /* "0x1234" for a suite without a name */
     struct tls_cert_verdict verdicts[TLS_CERTS_MAX]; /* per certificate */
 };
 

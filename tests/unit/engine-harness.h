@@ -71,8 +71,10 @@ static void login_set(struct rule_login_facts *l, const char *mech, bool clearte
 {
     memset(l, 0, sizeof *l);
     struct rule_fact *v = l->f;
-    v[RULE_F_MAIL_LOGIN_MECHANISM - RULE_LOGIN_FIRST] = (struct rule_fact){true, 0, mech, strlen(mech)};
-    v[RULE_F_MAIL_LOGIN_CLEARTEXT - RULE_LOGIN_FIRST] = (struct rule_fact){true, cleartext, NULL, 0};
+    v[RULE_F_MAIL_LOGIN_MECHANISM - RULE_LOGIN_FIRST] =
+        (struct rule_fact){true, 0, mech, strlen(mech)};
+    v[RULE_F_MAIL_LOGIN_CLEARTEXT - RULE_LOGIN_FIRST] =
+        (struct rule_fact){true, cleartext, NULL, 0};
     v[RULE_F_MAIL_LOGIN_BEARER_TOKEN - RULE_LOGIN_FIRST] = (struct rule_fact){true, token, NULL, 0};
     v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST] = (struct rule_fact){true, res, NULL, 0};
     v[RULE_F_MAIL_LOGIN_USER - RULE_LOGIN_FIRST] = (struct rule_fact){true, 0, user, strlen(user)};

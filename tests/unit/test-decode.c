@@ -666,4 +666,3 @@ TEST(snaplen_cut_packet_is_ok_with_shorter_payload)
     ASSERT_EQ(anomalies(&x.st), 1);
     dec_free(&x);
 }
-

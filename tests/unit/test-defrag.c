@@ -221,4 +221,3 @@ TEST(snaplen_cut_fragment_is_not_reassembled)
     ASSERT_EQ(x.st.frag_reassembled, 0);
     dec_free(&x);
 }
-

@@ -11,16 +11,17 @@
 enum fk { ABSENT, NUM, STR };
 
 struct cmp_case {
-    const char *pred;   /* the predicate as written */
-    enum rule_field f;  /* the fact it tests */
-    enum fk kind;       /* the session's fact: absent, a number, a text */
-    int64_t num;        /* NUM */
-    const char *str;    /* STR */
-    bool want;          /* the rule holds */
+    const char *pred;  /* the predicate as written */
+    enum rule_field f; /* the fact it tests */
+    enum fk kind;      /* the session's fact: absent, a number, a text */
+    int64_t num;       /* NUM */
+    const char *str;   /* STR */
+    bool want;         /* the rule holds */
 };
 
-#define W(n) (1LL << (n)) /* a cipher_weakness member: null 0 export 1 anon 2 des 3 3des 4
-                             rc4 5 md5 6 rc2 7 idea 8 no-forward-secrecy 9 cbc 10 */
+#define W(n)                                                                                       \
+    (1LL << (n)) /* a cipher_weakness member: null 0 export 1 anon 2 des 3 3des 4                  \
+                    rc4 5 md5 6 rc2 7 idea 8 no-forward-secrecy 9 cbc 10 */
 
 static const struct cmp_case CMP[] = {
     /* bool */
@@ -180,17 +181,18 @@ TEST(every_comparison_on_every_type)
 
 TEST(login_predicates_hold_for_one_attempt)
 {
-    struct rule_engine *e = engine_from(
-        "alert smtp any any -> any any (msg:\"a\"; mail.login.cleartext; mail.login.result:success; "
-        "classtype:cleartext-login; sid:1;)\n"
-        "alert smtp any any -> any any (msg:\"b\"; mail.login.user:\"bob\"; "
-        "mail.login.mechanism:plain; classtype:cleartext-login; sid:2;)\n"
-        "alert smtp any any -> any any (msg:\"c\"; mail.login.user:absent; "
-        "classtype:cleartext-login; sid:3;)\n"
-        "alert smtp any any -> any any (msg:\"d\"; mail.login:false; "
-        "classtype:cleartext-login; sid:4;)\n"
-        "alert smtp any any -> any any (msg:\"e\"; mail.login.cleartext:false; "
-        "classtype:cleartext-login; sid:5;)\n");
+    struct rule_engine *e =
+        engine_from("alert smtp any any -> any any (msg:\"a\"; mail.login.cleartext; "
+                    "mail.login.result:success; "
+                    "classtype:cleartext-login; sid:1;)\n"
+                    "alert smtp any any -> any any (msg:\"b\"; mail.login.user:\"bob\"; "
+                    "mail.login.mechanism:plain; classtype:cleartext-login; sid:2;)\n"
+                    "alert smtp any any -> any any (msg:\"c\"; mail.login.user:absent; "
+                    "classtype:cleartext-login; sid:3;)\n"
+                    "alert smtp any any -> any any (msg:\"d\"; mail.login:false; "
+                    "classtype:cleartext-login; sid:4;)\n"
+                    "alert smtp any any -> any any (msg:\"e\"; mail.login.cleartext:false; "
+                    "classtype:cleartext-login; sid:5;)\n");
     struct rule_facts f;
     struct rule_login_facts l[2];
     facts_ends(&f, "192.0.2.1", 40000, "198.51.100.25", 587);
@@ -248,13 +250,13 @@ TEST(addresses_ports_and_direction)
 
 TEST(protocols_select_sessions)
 {
-    struct rule_engine *e = engine_from(
-        "alert smtp any any -> any any (msg:\"a\"; classtype:cleartext-mail; sid:1;)\n"
-        "alert pop3 any any -> any any (msg:\"b\"; classtype:cleartext-mail; sid:2;)\n"
-        "alert imap any any -> any any (msg:\"c\"; classtype:cleartext-mail; sid:3;)\n"
-        "alert mail any any -> any any (msg:\"d\"; classtype:cleartext-mail; sid:4;)\n"
-        "alert tls any any -> any any (msg:\"e\"; classtype:cleartext-mail; sid:5;)\n"
-        "alert any any any -> any any (msg:\"f\"; classtype:cleartext-mail; sid:6;)\n");
+    struct rule_engine *e =
+        engine_from("alert smtp any any -> any any (msg:\"a\"; classtype:cleartext-mail; sid:1;)\n"
+                    "alert pop3 any any -> any any (msg:\"b\"; classtype:cleartext-mail; sid:2;)\n"
+                    "alert imap any any -> any any (msg:\"c\"; classtype:cleartext-mail; sid:3;)\n"
+                    "alert mail any any -> any any (msg:\"d\"; classtype:cleartext-mail; sid:4;)\n"
+                    "alert tls any any -> any any (msg:\"e\"; classtype:cleartext-mail; sid:5;)\n"
+                    "alert any any any -> any any (msg:\"f\"; classtype:cleartext-mail; sid:6;)\n");
     struct rule_facts f;
     facts_ends(&f, "10.1.1.1", 40000, "192.0.2.1", 143);
     facts_mail(&f, RULE_PROTO_IMAP);
@@ -280,11 +282,12 @@ static unsigned rnd(unsigned n)
     return (unsigned)(rnd_state % n);
 }
 
-static const char *const ST[] = {"implicit", "upgraded", "failed", "refused",
+static const char *const ST[] = {"implicit", "upgraded",       "failed",     "refused",
                                  "stripped", "offered-unused", "not-offered"};
 static const char *const VER[] = {"sslv2", "sslv3", "tls1.0", "tls1.1", "tls1.2", "tls1.3"};
-static const char *const WK[] = {"null", "export", "anon", "des", "3des", "rc4",
-                                 "md5", "rc2", "idea", "no-forward-secrecy", "cbc"};
+static const char *const WK[] = {"null", "export", "anon", "des",  "3des",
+                                 "rc4",  "md5",    "rc2",  "idea", "no-forward-secrecy",
+                                 "cbc"};
 static const char *const MECH[] = {"PLAIN", "LOGIN", "USER", "XOAUTH2"};
 static const char *const USERS[] = {"u0", "u1", "u2", "u3"};
 static const char *const SNIS[] = {"h0.example", "H1.example", "h2.example"};
@@ -294,30 +297,78 @@ static const char *const OPS[] = {"<", "<=", ">", ">=", "", "!"};
 static void random_pred(char *b, size_t n)
 {
     switch (rnd(24)) {
-    case 0: snprintf(b, n, "mail.starttls:%s", ST[rnd(7)]); break;
-    case 1: snprintf(b, n, "mail.starttls:![%s,%s]", ST[rnd(7)], ST[rnd(7)]); break;
-    case 2: snprintf(b, n, "mail.starttls:absent"); break;
-    case 3: snprintf(b, n, "mail.login%s", rnd(2) ? "" : ":false"); break;
-    case 4: snprintf(b, n, "mail.login.mechanism:[%s,%s]", MECH[rnd(4)], MECH[rnd(4)]); break;
-    case 5: snprintf(b, n, "mail.login.cleartext%s", rnd(2) ? "" : ":false"); break;
-    case 6: snprintf(b, n, "mail.login.result:%s%s", rnd(2) ? "!" : "", rnd(2) ? "success" : "failure"); break;
-    case 7: snprintf(b, n, "mail.login.user:\"%s\"", USERS[rnd(4)]); break;
-    case 8: snprintf(b, n, "mail.login.user:absent"); break;
-    case 9: snprintf(b, n, "mail.cleartext_messages:%s%u", OPS[rnd(6)], rnd(3)); break;
-    case 10: snprintf(b, n, "tls.version:%s%s", OPS[rnd(6)], VER[rnd(6)]); break;
-    case 11: snprintf(b, n, "tls.version:%s", rnd(2) ? "absent" : "present"); break;
-    case 12: snprintf(b, n, "tls.client_max_version:%s%s", OPS[rnd(6)], VER[rnd(6)]); break;
-    case 13: snprintf(b, n, "tls.cipher:\"%s\"", CIPH[rnd(2)]); break;
-    case 14: snprintf(b, n, "tls.cipher_weakness:[%s,%s]", WK[rnd(11)], WK[rnd(11)]); break;
-    case 15: snprintf(b, n, "tls.cipher_weakness:%s%s", rnd(2) ? "!" : "", WK[rnd(11)]); break;
-    case 16: snprintf(b, n, "tls.cipher_weakness:%s", rnd(2) ? "absent" : "present"); break;
-    case 17: snprintf(b, n, "tls.sni:\"%s\"", SNIS[rnd(3)]); break;
-    case 18: snprintf(b, n, "tls.sni:%s", rnd(2) ? "absent" : "present"); break;
-    case 19: snprintf(b, n, "tls.cert.expired%s", rnd(2) ? "" : ":false"); break;
-    case 20: snprintf(b, n, "tls.cert.trusted:%s", rnd(2) ? "false" : "absent"); break;
-    case 21: snprintf(b, n, "tls.cert.days_left:%s%dd", OPS[rnd(4)], (int)rnd(60) - 10); break;
-    case 22: snprintf(b, n, "tls.from_proto:%s", rnd(2) ? "smtp" : "absent"); break;
-    default: snprintf(b, n, "mail.port_class:[relay,%s]", rnd(2) ? "access" : "other"); break;
+    case 0:
+        snprintf(b, n, "mail.starttls:%s", ST[rnd(7)]);
+        break;
+    case 1:
+        snprintf(b, n, "mail.starttls:![%s,%s]", ST[rnd(7)], ST[rnd(7)]);
+        break;
+    case 2:
+        snprintf(b, n, "mail.starttls:absent");
+        break;
+    case 3:
+        snprintf(b, n, "mail.login%s", rnd(2) ? "" : ":false");
+        break;
+    case 4:
+        snprintf(b, n, "mail.login.mechanism:[%s,%s]", MECH[rnd(4)], MECH[rnd(4)]);
+        break;
+    case 5:
+        snprintf(b, n, "mail.login.cleartext%s", rnd(2) ? "" : ":false");
+        break;
+    case 6:
+        snprintf(b, n, "mail.login.result:%s%s", rnd(2) ? "!" : "", rnd(2) ? "success" : "failure");
+        break;
+    case 7:
+        snprintf(b, n, "mail.login.user:\"%s\"", USERS[rnd(4)]);
+        break;
+    case 8:
+        snprintf(b, n, "mail.login.user:absent");
+        break;
+    case 9:
+        snprintf(b, n, "mail.cleartext_messages:%s%u", OPS[rnd(6)], rnd(3));
+        break;
+    case 10:
+        snprintf(b, n, "tls.version:%s%s", OPS[rnd(6)], VER[rnd(6)]);
+        break;
+    case 11:
+        snprintf(b, n, "tls.version:%s", rnd(2) ? "absent" : "present");
+        break;
+    case 12:
+        snprintf(b, n, "tls.client_max_version:%s%s", OPS[rnd(6)], VER[rnd(6)]);
+        break;
+    case 13:
+        snprintf(b, n, "tls.cipher:\"%s\"", CIPH[rnd(2)]);
+        break;
+    case 14:
+        snprintf(b, n, "tls.cipher_weakness:[%s,%s]", WK[rnd(11)], WK[rnd(11)]);
+        break;
+    case 15:
+        snprintf(b, n, "tls.cipher_weakness:%s%s", rnd(2) ? "!" : "", WK[rnd(11)]);
+        break;
+    case 16:
+        snprintf(b, n, "tls.cipher_weakness:%s", rnd(2) ? "absent" : "present");
+        break;
+    case 17:
+        snprintf(b, n, "tls.sni:\"%s\"", SNIS[rnd(3)]);
+        break;
+    case 18:
+        snprintf(b, n, "tls.sni:%s", rnd(2) ? "absent" : "present");
+        break;
+    case 19:
+        snprintf(b, n, "tls.cert.expired%s", rnd(2) ? "" : ":false");
+        break;
+    case 20:
+        snprintf(b, n, "tls.cert.trusted:%s", rnd(2) ? "false" : "absent");
+        break;
+    case 21:
+        snprintf(b, n, "tls.cert.days_left:%s%dd", OPS[rnd(4)], (int)rnd(60) - 10);
+        break;
+    case 22:
+        snprintf(b, n, "tls.from_proto:%s", rnd(2) ? "smtp" : "absent");
+        break;
+    default:
+        snprintf(b, n, "mail.port_class:[relay,%s]", rnd(2) ? "access" : "other");
+        break;
     }
 }
 
@@ -328,8 +379,8 @@ struct sb_text {
 static void random_rule(struct sb_text *t, unsigned sid)
 {
     static const char *const PROTO[] = {"smtp", "pop3", "imap", "tls", "mail", "any"};
-    static const char *const DST[] = {"any", "10.0.0.1", "[10.0.0.1,10.0.0.2]", "10.0.0.0/30",
-                                      "!10.0.0.3", "[2001:db8::1,10.0.0.2]"};
+    static const char *const DST[] = {"any",         "10.0.0.1",  "[10.0.0.1,10.0.0.2]",
+                                      "10.0.0.0/30", "!10.0.0.3", "[2001:db8::1,10.0.0.2]"};
     static const char *const PORT[] = {"any", "25", "[25,587]", "!25", "100:200"};
     char preds[600] = "";
     size_t at = 0;
@@ -351,8 +402,7 @@ static void random_facts(struct rule_facts *f, struct rule_login_facts *l)
     static const char *const ADDR[] = {"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.9"};
     static const uint16_t PORTS[] = {25, 587, 150, 993};
     if (rnd(6) == 0)
-        facts_ends(f, "2001:db8::9", 40000, rnd(2) ? "2001:db8::1" : "2001:db8::2",
-                   PORTS[rnd(4)]);
+        facts_ends(f, "2001:db8::9", 40000, rnd(2) ? "2001:db8::1" : "2001:db8::2", PORTS[rnd(4)]);
     else
         facts_ends(f, ADDR[rnd(4)], (uint16_t)(rnd(2) ? 40000 : 25), ADDR[rnd(4)], PORTS[rnd(4)]);
     if (rnd(3)) {
@@ -468,17 +518,21 @@ TEST(many_rules_about_other_servers_are_not_evaluated)
         case 0:
             at += (size_t)snprintf(text + at, sizeof text - at,
                                    "pass smtp any any -> 10.9.%u.%u 25 (msg:\"ok\"; "
-                                   "classtype:cleartext-mail; sid:%u;)\n", a, b, i + 1);
+                                   "classtype:cleartext-mail; sid:%u;)\n",
+                                   a, b, i + 1);
             break;
         case 1:
             at += (size_t)snprintf(text + at, sizeof text - at,
                                    "alert mail any any -> any any (msg:\"u\"; mail.login.user:"
-                                   "\"user%u\"; classtype:cleartext-login; sid:%u;)\n", i, i + 1);
+                                   "\"user%u\"; classtype:cleartext-login; sid:%u;)\n",
+                                   i, i + 1);
             break;
         default:
-            at += (size_t)snprintf(text + at, sizeof text - at,
-                                   "alert tls any any -> any any (msg:\"s\"; tls.sni:\"h%u.example\"; "
-                                   "classtype:sslv3; sid:%u;)\n", i, i + 1);
+            at += (size_t)snprintf(
+                text + at, sizeof text - at,
+                "alert tls any any -> any any (msg:\"s\"; tls.sni:\"h%u.example\"; "
+                "classtype:sslv3; sid:%u;)\n",
+                i, i + 1);
             break;
         }
     }
@@ -506,4 +560,3 @@ TEST(many_rules_about_other_servers_are_not_evaluated)
     ASSERT(ms.evaluated <= 3);
     rule_engine_free(e);
 }
-

@@ -451,4 +451,3 @@ TEST(stop_releases_blocks_and_silences_the_consumer)
     exp_free(&exp);
     free(stream);
 }
-

@@ -293,4 +293,3 @@ TEST(flush_with_nothing_held_hands_on_nothing)
     exp_free(&exp);
     free(stream);
 }
-

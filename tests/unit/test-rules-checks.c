@@ -398,5 +398,3 @@ TEST(default_rules_follow_the_severity_policy)
     rule_diag_free(&d);
     ruleset_free(rs);
 }
-
-

@@ -693,4 +693,3 @@ TEST(unknown_words_get_the_nearest_known_one)
         parsed_free(&p);
     }
 }
-

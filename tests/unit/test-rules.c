@@ -553,4 +553,3 @@ TEST(invalid_rules_report_exact_diagnostics)
         parsed_free(&p);
     }
 }
-

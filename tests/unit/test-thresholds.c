@@ -25,13 +25,14 @@ static const char *run_times(struct rule_engine *e, struct rule_thresholds *th,
     return buf;
 }
 
-#define RULE_WITH(thr)                                                                        \
-    "alert smtp any any -> any any (msg:\"m\"; mail.cleartext_messages:>0; "                 \
+#define RULE_WITH(thr)                                                                             \
+    "alert smtp any any -> any any (msg:\"m\"; mail.cleartext_messages:>0; "                       \
     "classtype:cleartext-mail; threshold: " thr "; sid:7;)\n"
 
 TEST(limit_alerts_the_first_count_matches_of_each_window)
 {
-    struct rule_engine *e = engine_from(RULE_WITH("type limit, track by_rule, count 2, seconds 60"));
+    struct rule_engine *e =
+        engine_from(RULE_WITH("type limit, track by_rule, count 2, seconds 60"));
     struct rule_thresholds *th = rule_thresholds_new(0);
     struct rule_facts f = smtp_session("10.0.0.1", "10.0.0.25", 25);
     /* window from 100: 100, 110 alert; 120, 159 not; 160 starts a new window */
@@ -67,7 +68,8 @@ TEST(both_alerts_once_per_window_after_count_matches)
 
 TEST(sessions_ending_out_of_time_order_count_in_their_window)
 {
-    struct rule_engine *e = engine_from(RULE_WITH("type limit, track by_rule, count 1, seconds 3600"));
+    struct rule_engine *e =
+        engine_from(RULE_WITH("type limit, track by_rule, count 1, seconds 3600"));
     struct rule_thresholds *th = rule_thresholds_new(0);
     struct rule_facts f = smtp_session("10.0.0.1", "10.0.0.25", 25);
     /* a long flow ending at 5000 first, then short ones that ended earlier */
@@ -81,11 +83,14 @@ TEST(tracks_keep_separate_counters)
 {
     struct rule_engine *e = engine_from(
         "alert smtp any any -> any any (msg:\"s\"; mail.cleartext_messages:>0; "
-        "classtype:cleartext-mail; threshold: type limit, track by_src, count 1, seconds 60; sid:1;)\n"
+        "classtype:cleartext-mail; threshold: type limit, track by_src, count 1, seconds 60; "
+        "sid:1;)\n"
         "alert smtp any any -> any any (msg:\"d\"; mail.cleartext_messages:>0; "
-        "classtype:cleartext-mail; threshold: type limit, track by_dst, count 1, seconds 60; sid:2;)\n"
+        "classtype:cleartext-mail; threshold: type limit, track by_dst, count 1, seconds 60; "
+        "sid:2;)\n"
         "alert smtp any any -> any any (msg:\"r\"; mail.cleartext_messages:>0; "
-        "classtype:cleartext-mail; threshold: type limit, track by_rule, count 1, seconds 60; sid:3;)\n"
+        "classtype:cleartext-mail; threshold: type limit, track by_rule, count 1, seconds 60; "
+        "sid:3;)\n"
         "alert smtp any any -> any any (msg:\"v\"; mail.cleartext_messages:>0; "
         "classtype:cleartext-mail; threshold: type limit, track by_server, count 1, seconds 60; "
         "sid:4;)\n");
@@ -116,10 +121,12 @@ TEST(counters_survive_a_reload_of_the_rules)
 {
     struct rule_thresholds *th = rule_thresholds_new(0);
     struct rule_facts f = smtp_session("10.0.0.1", "10.0.0.25", 25);
-    struct rule_engine *e1 = engine_from(RULE_WITH("type limit, track by_server, count 1, seconds 3600"));
+    struct rule_engine *e1 =
+        engine_from(RULE_WITH("type limit, track by_server, count 1, seconds 3600"));
     ASSERT_STREQ(match_sids(e1, th, &f, 0, NULL), "7");
     rule_engine_free(e1);
-    struct rule_engine *e2 = engine_from(RULE_WITH("type limit, track by_server, count 1, seconds 3600"));
+    struct rule_engine *e2 =
+        engine_from(RULE_WITH("type limit, track by_server, count 1, seconds 3600"));
     ASSERT_STREQ(match_sids(e2, th, &f, 10, NULL), ""); /* the same sid: still in its window */
     rule_engine_free(e2);
     rule_thresholds_free(th);
@@ -127,7 +134,8 @@ TEST(counters_survive_a_reload_of_the_rules)
 
 TEST(the_counter_table_is_bounded)
 {
-    struct rule_engine *e = engine_from(RULE_WITH("type limit, track by_src, count 1, seconds 3600"));
+    struct rule_engine *e =
+        engine_from(RULE_WITH("type limit, track by_src, count 1, seconds 3600"));
     struct rule_thresholds *th = rule_thresholds_new(16);
     struct rule_match_stats ms = {0};
     char cli[32];
@@ -171,9 +179,10 @@ TEST(pass_wins_over_every_alert)
 
 TEST(a_passed_session_does_not_count_towards_thresholds)
 {
-    struct rule_engine *e = engine_from(
-        RULE_WITH("type limit, track by_rule, count 1, seconds 3600")
-        "pass smtp any any -> 10.0.0.25 any (msg:\"ok\"; classtype:cleartext-mail; sid:8;)\n");
+    struct rule_engine *e = engine_from(RULE_WITH(
+        "type limit, track by_rule, count 1, seconds 3600") "pass smtp any any -> 10.0.0.25 any "
+                                                            "(msg:\"ok\"; "
+                                                            "classtype:cleartext-mail; sid:8;)\n");
     struct rule_thresholds *th = rule_thresholds_new(0);
     struct rule_facts ok = smtp_session("10.0.0.1", "10.0.0.25", 25);
     struct rule_facts bad = smtp_session("10.0.0.1", "10.0.0.26", 25);
@@ -185,16 +194,16 @@ TEST(a_passed_session_does_not_count_towards_thresholds)
 
 TEST(suppress_drops_a_rule_for_everyone_or_for_some_addresses)
 {
-    struct rule_engine *e = engine_from(
-        "alert smtp any any -> any any (msg:\"a\"; classtype:cleartext-mail; sid:1;)\n"
-        "alert smtp any any -> any any (msg:\"b\"; classtype:cleartext-mail; sid:2;)\n"
-        "alert smtp any any -> any any (msg:\"c\"; classtype:cleartext-mail; sid:3;)\n"
-        "alert smtp any any -> any any (msg:\"d\"; classtype:cleartext-mail; "
-        "threshold: type limit, track by_rule, count 1, seconds 60; sid:4;)\n"
-        "suppress gen_id 1, sig_id 1\n"
-        "suppress gen_id 1, sig_id 2, track by_src, ip 10.0.0.0/24\n"
-        "suppress gen_id 1, sig_id 3, track by_dst, ip [192.0.2.25, 2001:db8::25]\n"
-        "suppress gen_id 1, sig_id 4, track by_src, ip 10.0.0.1\n");
+    struct rule_engine *e =
+        engine_from("alert smtp any any -> any any (msg:\"a\"; classtype:cleartext-mail; sid:1;)\n"
+                    "alert smtp any any -> any any (msg:\"b\"; classtype:cleartext-mail; sid:2;)\n"
+                    "alert smtp any any -> any any (msg:\"c\"; classtype:cleartext-mail; sid:3;)\n"
+                    "alert smtp any any -> any any (msg:\"d\"; classtype:cleartext-mail; "
+                    "threshold: type limit, track by_rule, count 1, seconds 60; sid:4;)\n"
+                    "suppress gen_id 1, sig_id 1\n"
+                    "suppress gen_id 1, sig_id 2, track by_src, ip 10.0.0.0/24\n"
+                    "suppress gen_id 1, sig_id 3, track by_dst, ip [192.0.2.25, 2001:db8::25]\n"
+                    "suppress gen_id 1, sig_id 4, track by_src, ip 10.0.0.1\n");
     struct rule_thresholds *th = rule_thresholds_new(0);
     struct rule_match_stats ms = {0};
     struct rule_facts f = smtp_session("10.0.0.1", "192.0.2.25", 25);
@@ -218,9 +227,11 @@ TEST(alerts_come_most_urgent_first_and_are_capped)
     size_t at = 0;
     unsigned n = RULES_MAX_ALERTS_PER_SESSION + 6;
     for (unsigned i = 0; i < n; i++)
-        at += (size_t)snprintf(text + at, sizeof text - at,
-                               "alert smtp any any -> any any (msg:\"m\"; classtype:cleartext-mail; "
-                               "priority:%u; sid:%u;)\n", i == n - 1 ? 1 : 3, 100 + i);
+        at +=
+            (size_t)snprintf(text + at, sizeof text - at,
+                             "alert smtp any any -> any any (msg:\"m\"; classtype:cleartext-mail; "
+                             "priority:%u; sid:%u;)\n",
+                             i == n - 1 ? 1 : 3, 100 + i);
     struct rule_engine *e = engine_from(text);
     struct rule_facts f = smtp_session("10.0.0.1", "192.0.2.25", 25);
     struct rule_match_stats ms = {0};

@@ -740,4 +740,3 @@ TEST(kex_ecdhe_psk_reads_the_group_after_the_identity_hint)
         s, "SERVER_HELLO version=0303 cipher=c035 comp=0 sslv2=0 hrr=0 ja3s=771,49205,\n" KEX23_LOG
            "DONE complete=0\n");
 }
-

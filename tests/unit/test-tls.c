@@ -359,8 +359,6 @@ TEST(sslv3_hellos_without_extensions)
 
 /* ---- 8. SSLv2 ------------------------------------------------------------ */
 
-
-
 TEST(sslv2_client_and_server_hello)
 {
     /* CLIENT-MASTER-KEY (draft-hickman §B), after which the rest is encrypted */
@@ -385,7 +383,6 @@ TEST(sslv2_client_and_server_hello)
            "SERVER_HELLO version=0002 cipher=0700c0 comp=0 sslv2=1 hrr=0 ja3s=2,458944,\n" CERT0_LOG
            "DONE complete=0\n");
 }
-
 
 TEST(sslv2_format_hello_offering_tls10_then_tls_records)
 {
@@ -516,4 +513,3 @@ TEST(alert_after_ccs_is_encrypted)
     ASSERT_TLS_LOG(s, TLS12_LOG "ALERT level=0 desc=0 encrypted=1 from=client\n"
                                 "ALERT level=0 desc=0 encrypted=1 from=server\n");
 }
-

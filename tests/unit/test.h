@@ -23,57 +23,57 @@
 #define TEST_TIMEOUT_S 20
 
 struct test_case {
-    const char *name;  /* function name */
-    void (*fn)(void);  /* the test */
+    const char *name; /* function name */
+    void (*fn)(void); /* the test */
 };
 
 static struct test_case test_cases[TEST_MAX];
 static int test_count;
 static int test_overflow; /* tests past TEST_MAX: never silently dropped, a failure */
 
-#define TEST(name)                                                                         \
-    static void test_##name(void);                                                         \
-    __attribute__((constructor)) static void test_register_##name(void)                    \
-    {                                                                                      \
-        if (test_count < TEST_MAX)                                                         \
-            test_cases[test_count++] = (struct test_case){#name, test_##name};             \
-        else                                                                               \
-            test_overflow++;                                                               \
-    }                                                                                      \
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void test_register_##name(void)                            \
+    {                                                                                              \
+        if (test_count < TEST_MAX)                                                                 \
+            test_cases[test_count++] = (struct test_case){#name, test_##name};                     \
+        else                                                                                       \
+            test_overflow++;                                                                       \
+    }                                                                                              \
     static void test_##name(void)
 
-#define TEST_FAIL(...)                                                                     \
-    do {                                                                                   \
-        fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                                  \
-        fprintf(stderr, __VA_ARGS__);                                                      \
-        fprintf(stderr, "\n");                                                             \
-        exit(1);                                                                           \
+#define TEST_FAIL(...)                                                                             \
+    do {                                                                                           \
+        fprintf(stderr, "  %s:%d: ", __FILE__, __LINE__);                                          \
+        fprintf(stderr, __VA_ARGS__);                                                              \
+        fprintf(stderr, "\n");                                                                     \
+        exit(1);                                                                                   \
     } while (0)
 
-#define ASSERT(c)                                                                          \
-    do {                                                                                   \
-        if (!(c))                                                                          \
-            TEST_FAIL("assertion failed: %s", #c);                                         \
+#define ASSERT(c)                                                                                  \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            TEST_FAIL("assertion failed: %s", #c);                                                 \
     } while (0)
 
-#define ASSERT_EQ(a, b)                                                                    \
-    do {                                                                                   \
-        long long a_ = (long long)(a), b_ = (long long)(b);                                \
-        if (a_ != b_)                                                                      \
-            TEST_FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_);                           \
+#define ASSERT_EQ(a, b)                                                                            \
+    do {                                                                                           \
+        long long a_ = (long long)(a), b_ = (long long)(b);                                        \
+        if (a_ != b_)                                                                              \
+            TEST_FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_);                                   \
     } while (0)
 
-#define ASSERT_STREQ(a, b)                                                                 \
-    do {                                                                                   \
-        const char *a_ = (a), *b_ = (b);                                                   \
-        if (strcmp(a_, b_) != 0)                                                           \
-            TEST_FAIL("%s == %s:\n    \"%s\"\n != \"%s\"", #a, #b, a_, b_);                \
+#define ASSERT_STREQ(a, b)                                                                         \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (strcmp(a_, b_) != 0)                                                                   \
+            TEST_FAIL("%s == %s:\n    \"%s\"\n != \"%s\"", #a, #b, a_, b_);                        \
     } while (0)
 
-#define ASSERT_MEMEQ(a, b, n)                                                              \
-    do {                                                                                   \
-        if (memcmp((a), (b), (n)) != 0)                                                    \
-            TEST_FAIL("%s and %s differ in their first %zu bytes", #a, #b, (size_t)(n));   \
+#define ASSERT_MEMEQ(a, b, n)                                                                      \
+    do {                                                                                           \
+        if (memcmp((a), (b), (n)) != 0)                                                            \
+            TEST_FAIL("%s and %s differ in their first %zu bytes", #a, #b, (size_t)(n));           \
     } while (0)
 
 static int test_run_one(const struct test_case *t)

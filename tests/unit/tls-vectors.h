@@ -17,7 +17,6 @@
 #include "test.h"
 #include "tls-int.h" /* TLS_HS_MAX, TLS_REC_MAX, TLS_CT_*: the limits under test */
 
-
 #pragma GCC diagnostic ignored "-Wunused-function"
 #pragma GCC diagnostic ignored "-Wunused-const-variable"
 /* ---- the TLS-aware logger ------------------------------------------------ */
@@ -744,7 +743,6 @@ static const uint8_t hrr_body[] = {
 /* clang-format on */
 
 #define HRR_LOG "SERVER_HELLO version=0304 cipher=1301 comp=0 sslv2=0 hrr=1 ja3s=771,4865,43-51\n"
-
 
 /* ---- SSLv2 hellos (shared) ---- */
 /* SSLv2 CLIENT-HELLO (draft-hickman §B): SSL 2.0, two SSLv2 cipher kinds. */

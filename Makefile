@@ -163,11 +163,14 @@ lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|strtok|gets|atoi|alloca)\s*\(' \
 	  sensor/*.[ch] dissectors/*.[ch] rules/*.[ch] || { echo "lint: unsafe libc call" >&2; exit 1; }
 
+# every C file of the tree
+FORMAT_SRC = $(shell find sensor dissectors rules tests -name "*.[ch]" 2>/dev/null)
+
 format:
-	clang-format -i sensor/*.[ch] dissectors/*.[ch] tests/unit/*.[ch]
+	@clang-format -i $(FORMAT_SRC)
 
 format-check:
-	clang-format --dry-run --Werror sensor/*.[ch] dissectors/*.[ch] tests/unit/*.[ch]
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build

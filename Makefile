@@ -39,7 +39,7 @@ TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin opens
 RUN_DEBS   := ca-certificates python3
 BENCH_DEBS := hyperfine bc time
 
-SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c))
+SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c sensor/*/*.c))
 DISSECT_SRC := $(wildcard dissectors/*.c)
 RULES_SRC  := $(wildcard rules/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
@@ -59,24 +59,21 @@ check-libs:
 	  echo "postcard: the library '$$p' was not found by pkg-config;" \
 	       "run 'make deps' (Debian: $(BUILD_DEBS))" >&2; exit 1; }; done
 
-# dissectors/ is libc only, but for x509.c, which uses OpenSSL libcrypto
+# dissectors/ is libc only: no $(DEP_CFLAGS)
 $(BUILD)/dissectors/%.o: dissectors/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -c $< -o $@
-
-$(BUILD)/dissectors/x509.o: dissectors/x509.c
-	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(shell pkg-config --cflags libcrypto 2>/dev/null) -c $< -o $@
 
 # the default rules: this tree's rules/ (override: make RULES_DIR=/usr/share/postcard/rules)
 RULES_DIR ?= $(CURDIR)/rules
 $(BUILD)/sensor/main.o: sensor/main.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Irules $(DEP_CFLAGS) -DPOSTCARD_RULES_DIR='"$(RULES_DIR)"' -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Isensor -Irules $(DEP_CFLAGS) -DPOSTCARD_RULES_DIR='"$(RULES_DIR)"' -c $< -o $@
 
+# sensor/ includes by path from sensor/: "packet/flow.h", "output/output.h"
 $(BUILD)/sensor/%.o: sensor/%.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -Irules $(DEP_CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -Isensor -Irules $(DEP_CFLAGS) -c $< -o $@
 
 $(BUILD)/libdissect.a: $(DISSECT_OBJ)
 	@mkdir -p $(@D)
@@ -161,7 +158,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	  --suppress=missingIncludeSystem -Isensor -Idissectors -Irules sensor dissectors rules
 	@! grep -nE '\b(strcpy|strcat|sprintf|strtok|gets|atoi|alloca)\s*\(' \
-	  sensor/*.[ch] dissectors/*.[ch] rules/*.[ch] || { echo "lint: unsafe libc call" >&2; exit 1; }
+	  $(shell find sensor dissectors rules -name "*.[ch]") || { echo "lint: unsafe libc call" >&2; exit 1; }
 
 # every C file of the tree
 FORMAT_SRC = $(shell find sensor dissectors rules tests -name "*.[ch]" 2>/dev/null)

@@ -19,16 +19,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "anon.h"
-#include "capture.h"
+#include "eve/anon.h"
+#include "packet/capture.h"
 #include "common.h"
-#include "decode.h"
-#include "limits.h"
-#include "output.h"
+#include "packet/decode.h"
+#include "sensor-limits.h"
+#include "output/output.h"
 #include "engine.h"
-#include "geoip.h"
-#include "out-redis.h"
-#include "report.h"
+#include "eve/geoip.h"
+#include "output/out-redis.h"
+#include "report/report.h"
 #include "rules.h"
 #include "sensor.h"
 

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eve.h"
-#include "limits.h"
+#include "eve/eve.h"
+#include "sensor-limits.h"
 
 enum proxy_state {
     PROXY_NONE,    /* not a proxy request (or not yet looked at) */

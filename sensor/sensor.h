@@ -9,19 +9,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "alerts.h"
-#include "classify.h"
+#include "detect/alerts.h"
+#include "packet/classify.h"
 #include "common.h"
-#include "decode.h"
-#include "eve.h"
-#include "flow.h"
-#include "json.h"
-#include "output.h"
-#include "reasm.h"
-#include "session.h"
+#include "packet/decode.h"
+#include "eve/eve.h"
+#include "packet/flow.h"
+#include "eve/json.h"
+#include "output/output.h"
+#include "packet/reasm.h"
+#include "app/session.h"
 #include "stats.h"
-#include "summary.h"
-#include "tlssess.h"
+#include "eve/summary.h"
+#include "app/tlssess.h"
 
 struct sensor_opts {
     size_t max_flows;         /* flow table cap */

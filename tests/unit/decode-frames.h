@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "common.h"
-#include "decode.h"
-#include "defrag.h"
-#include "limits.h"
+#include "packet/decode.h"
+#include "packet/defrag.h"
+#include "sensor-limits.h"
 #include "stats.h"
 #include "test.h"
 

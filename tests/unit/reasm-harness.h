@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "limits.h"
-#include "reasm.h"
+#include "packet/decode.h"
+#include "sensor-limits.h"
+#include "packet/reasm.h"
 #include "stats.h"
 #include "test.h"
 

@@ -12,7 +12,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "anon.h"
+#include "eve/anon.h"
 
 /* The sample key of the Crypto-PAn reference distribution (Fan, Xu et al.). */
 static const uint8_t ref_key[ANON_KEY_BYTES] = {

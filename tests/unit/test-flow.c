@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "flow.h"
-#include "limits.h"
+#include "packet/decode.h"
+#include "packet/flow.h"
+#include "sensor-limits.h"
 #include "test.h"
 
 #define SEC 1000000LL /* pc_time is in microseconds */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "limits.h"
+#include "eve/json.h"
+#include "sensor-limits.h"
 #include "test.h"
 
 /* ---- a strict JSON checker ---------------------------------------------- */

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonread.h"
-#include "limits.h"
+#include "report/jsonread.h"
+#include "sensor-limits.h"
 #include "test.h"
 
 /* Parse exactly n bytes of s (copied to a buffer of that size). */

@@ -16,9 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "out-redis.h"
-#include "spool.h"
+#include "sensor-limits.h"
+#include "output/out-redis.h"
+#include "output/spool.h"
 #include "test.h"
 
 /* ---- URL ------------------------------------------------------------------------- */

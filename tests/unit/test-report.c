@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonread.h"
-#include "limits.h"
-#include "report.h"
+#include "report/jsonread.h"
+#include "sensor-limits.h"
+#include "report/report.h"
 #include "test.h"
 
 /* ---- helpers -------------------------------------------------------------------- */

@@ -13,13 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eve.h"
-#include "limits.h"
+#include "eve/eve.h"
+#include "sensor-limits.h"
 #include "rules.h"
-#include "session.h"
-#include "summary.h"
+#include "app/session.h"
+#include "eve/summary.h"
 #include "test.h"
-#include "tlssess.h"
+#include "app/tlssess.h"
 
 static const struct eve_ctx EC = {.host = "unit-sensor"};
 

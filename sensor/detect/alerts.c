@@ -1,0 +1,230 @@
+/*
+ * alerts.c — a session that ended, judged by the rules.
+ *
+ *   session + tls_session (closed) ─▶ struct rule_facts (by rule field)
+ *     ─▶ rule_engine_match (index, pass, suppress, thresholds)
+ *     ─▶ one "alert" record per rule that raised one
+ *
+ * The facts are the values the "mail" and "tls" records show (docs/eve.md),
+ * read from the same structures, so a rule tests what the analyst reads.
+ * The alert carries those objects too: what triggered it is in the line.
+ * With --anonymize the rules still match the real facts (addresses against
+ * HOME_NET, user names, certificate names), so the same alerts fire; only
+ * what is written is anonymised (eve.c, session.c, tlssess.c).
+ */
+#include "detect/alerts.h"
+
+#include <string.h>
+
+#include "eve/eve.h"
+#include "tls-ciphers.h"
+
+/* The index of name among field f's values, or -1. */
+static int value_index(enum rule_field f, const char *name)
+{
+    const struct rule_field_info *fi = rule_field_info(f);
+    for (size_t i = 0; i < fi->n_values; i++)
+        if (strcmp(fi->values[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void set_num(struct rule_fact *v, int64_t num)
+{
+    v->is_set = true;
+    v->num = num;
+}
+
+static void set_str(struct rule_fact *v, const char *s, size_t n)
+{
+    v->is_set = true;
+    v->str = s;
+    v->len = n;
+}
+
+static void set_enum(struct rule_fact *v, enum rule_field f, const char *name)
+{
+    int i = value_index(f, name);
+    if (i >= 0)
+        set_num(v, i);
+}
+
+/* A wire version as enum rule_version, or -1 (unknown versions are absent). */
+static int version_index(uint16_t v)
+{
+    switch (v) {
+    case 0x0002:
+        return RULE_VER_SSLV2;
+    case 0x0300:
+        return RULE_VER_SSLV3;
+    case 0x0301:
+        return RULE_VER_TLS10;
+    case 0x0302:
+        return RULE_VER_TLS11;
+    case 0x0303:
+        return RULE_VER_TLS12;
+    case 0x0304:
+        return RULE_VER_TLS13;
+    default:
+        return (v & 0xff00) == 0x7f00 ? RULE_VER_TLS13 : -1; /* TLS 1.3 drafts */
+    }
+}
+
+static void mail_facts(struct rule_facts *rf, const struct session *ss, const struct flow *f,
+                       const struct tls_session *ts, struct rule_login_facts *lf)
+{
+    static const enum rule_proto protos[] = {RULE_PROTO_SMTP, RULE_PROTO_POP3, RULE_PROTO_IMAP};
+    static const enum rule_login_result results[] = {
+        [LOGIN_UNKNOWN] = RULE_LOGIN_UNKNOWN,
+        [LOGIN_SUCCESS] = RULE_LOGIN_SUCCESS,
+        [LOGIN_FAILURE] = RULE_LOGIN_FAILURE,
+    };
+    rf->is_mail = true;
+    rf->mail_proto = protos[ss->proto < 3 ? ss->proto : 0];
+    set_enum(&rf->f[RULE_F_MAIL_STARTTLS], RULE_F_MAIL_STARTTLS, session_starttls_verdict(ss, ts));
+    set_enum(&rf->f[RULE_F_MAIL_PORT_CLASS], RULE_F_MAIL_PORT_CLASS, session_port_class(f->sport));
+    set_num(&rf->f[RULE_F_MAIL_LOGIN], ss->n_logins > 0);
+    set_num(&rf->f[RULE_F_MAIL_CLEARTEXT_MESSAGES], ss->cleartext_messages);
+    if (ss->proto == MAIL_IMAP)
+        set_num(&rf->f[RULE_F_MAIL_LOGIN_DISABLED_VIOLATED], ss->login_disabled_violated);
+    for (unsigned i = 0; i < ss->n_logins; i++) {
+        const struct login_fact *l = &ss->logins[i];
+        struct rule_fact *v = lf[i].f;
+        memset(&lf[i], 0, sizeof lf[i]);
+        set_str(&v[RULE_F_MAIL_LOGIN_MECHANISM - RULE_LOGIN_FIRST], l->mech, strlen(l->mech));
+        set_num(&v[RULE_F_MAIL_LOGIN_CLEARTEXT - RULE_LOGIN_FIRST], l->cleartext);
+        set_num(&v[RULE_F_MAIL_LOGIN_BEARER_TOKEN - RULE_LOGIN_FIRST], l->is_token);
+        set_num(&v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST],
+                results[l->result < 3 ? l->result : LOGIN_UNKNOWN]);
+        set_str(&v[RULE_F_MAIL_LOGIN_USER - RULE_LOGIN_FIRST], l->user.s, l->user.n);
+    }
+    rf->n_logins = ss->n_logins;
+    rf->logins = lf;
+}
+
+static void tls_facts(struct rule_facts *rf, const struct tls_session *ts)
+{
+    rf->is_tls = true;
+    int v;
+    if (ts->has_sh) {
+        if ((v = version_index(ts->is_sslv2 ? 0x0002 : ts->version)) >= 0)
+            set_num(&rf->f[RULE_F_TLS_VERSION], v);
+        set_str(&rf->f[RULE_F_TLS_CIPHER], ts->cipher_name, strlen(ts->cipher_name));
+        int64_t mask = 0;
+        for (unsigned b = 0; b < TLS_WEAK_COUNT; b++) {
+            int k;
+            if ((ts->weak & (1u << b)) &&
+                (k = value_index(RULE_F_TLS_CIPHER_WEAKNESS, tls_weakness_name(1u << b))) >= 0)
+                mask |= (int64_t)1 << k;
+        }
+        set_num(&rf->f[RULE_F_TLS_CIPHER_WEAKNESS], mask);
+    }
+    if (ts->seen_ch && (v = version_index(ts->client_max)) >= 0)
+        set_num(&rf->f[RULE_F_TLS_CLIENT_MAX_VERSION], v);
+    if (ts->sni[0])
+        set_str(&rf->f[RULE_F_TLS_SNI], ts->sni, strlen(ts->sni));
+    if (ts->from_proto >= 0 && ts->from_proto < 3)
+        set_num(&rf->f[RULE_F_TLS_FROM_PROTO], ts->from_proto); /* smtp, pop3, imap */
+    set_num(&rf->f[RULE_F_TLS_HANDSHAKE_COMPLETE], tls_session_succeeded(ts));
+    set_num(&rf->f[RULE_F_TLS_ALERT], ts->alert_seen);
+    if (ts->alert_seen && !ts->alert_encrypted)
+        set_num(&rf->f[RULE_F_TLS_ALERT_DESCRIPTION], ts->alert_desc);
+    if (ts->certs_encrypted || ts->n_certs == 0 || !ts->certs[0].parsed)
+        return;
+    const struct x509_info *in = &ts->certs[0].info;
+    const struct tls_cert_verdict *cv = &ts->verdicts[0];
+    set_num(&rf->f[RULE_F_TLS_CERT_EXPIRED], cv->expired);
+    set_num(&rf->f[RULE_F_TLS_CERT_NOT_YET_VALID], cv->not_yet_valid);
+    set_num(&rf->f[RULE_F_TLS_CERT_SELF_SIGNED], in->self_signed);
+    if (cv->trusted >= 0)
+        set_num(&rf->f[RULE_F_TLS_CERT_TRUSTED], cv->trusted);
+    set_num(&rf->f[RULE_F_TLS_CERT_WEAK_KEY], cv->weak_key);
+    set_num(&rf->f[RULE_F_TLS_CERT_WEAK_SIGNATURE], in->sig_weak);
+    if (cv->name_mismatch >= 0)
+        set_num(&rf->f[RULE_F_TLS_CERT_NAME_MISMATCH], cv->name_mismatch);
+    set_num(&rf->f[RULE_F_TLS_CERT_VALIDITY_TOO_LONG], cv->validity_too_long);
+    set_num(&rf->f[RULE_F_TLS_CERT_DAYS_LEFT], cv->days_left);
+    set_num(&rf->f[RULE_F_TLS_CERT_KEY_BITS], in->key_bits);
+    set_str(&rf->f[RULE_F_TLS_CERT_SUBJECT], in->subject, strlen(in->subject));
+    set_str(&rf->f[RULE_F_TLS_CERT_ISSUER], in->issuer, strlen(in->issuer));
+    rf->cert_id = in->sha256;
+}
+
+/* EVE's alert.metadata: {"key": ["value", ...]}, keys in the order first written. */
+static void write_metadata(struct jbuf *j, const struct rule *r)
+{
+    if (r->n_meta == 0)
+        return;
+    j_obj(j, "metadata");
+    for (size_t i = 0; i < r->n_meta; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(r->meta[k].key, r->meta[i].key) == 0;
+        if (seen)
+            continue;
+        j_arr(j, r->meta[i].key);
+        for (size_t k = i; k < r->n_meta; k++)
+            if (strcmp(r->meta[k].key, r->meta[i].key) == 0)
+                j_str(j, NULL, r->meta[k].value);
+        j_arr_end(j);
+    }
+    j_obj_end(j);
+}
+
+static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct rule *r,
+                         const struct flow *f, const struct session *ss,
+                         const struct tls_session *ts)
+{
+    eve_begin(j, ec, f->last, f, "alert");
+    const char *app = "tls";
+    if (ss != NULL && r->proto != RULE_PROTO_TLS)
+        app = session_proto_name(ss);
+    j_str(j, "app_proto", app);
+    j_obj(j, "alert");
+    j_str(j, "action", "allowed"); /* EVE's word for an alert that blocked nothing */
+    j_u64(j, "gid", 1);
+    j_u64(j, "signature_id", r->sid);
+    j_u64(j, "rev", r->rev);
+    j_str(j, "signature", r->msg != NULL ? r->msg : "");
+    j_str(j, "category", rule_class_name(r->classtype));
+    j_u64(j, "severity", (uint64_t)r->priority);
+    j_str(j, "severity_name", rule_severity_name(r->severity));
+    write_metadata(j, r);
+    j_obj_end(j);
+    if (ss != NULL) /* as written; the rules read the real facts */
+        session_write(ss, f, ts, ec != NULL ? ec->anon : NULL, j);
+    if (ts != NULL)
+        tls_session_write(ts, ec != NULL ? ec->anon : NULL, j);
+    j_end(j);
+}
+
+size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
+                      struct jbuf *j, const struct flow *f, const struct session *ss,
+                      const struct tls_session *ts, const struct rule **hits_out, size_t max_hits)
+{
+    if (al->engine == NULL || (ss == NULL && ts == NULL))
+        return 0;
+    struct rule_facts rf;
+    struct rule_login_facts lf[SESSION_MAX_LOGINS];
+    rule_facts_init(&rf);
+    memcpy(rf.cli, f->cli, 16);
+    memcpy(rf.srv, f->srv, 16);
+    rf.ipver = f->ipver;
+    rf.cport = f->cport;
+    rf.sport = f->sport;
+    if (ss != NULL)
+        mail_facts(&rf, ss, f, ts, lf);
+    if (ts != NULL)
+        tls_facts(&rf, ts);
+    const struct rule *hits[RULES_MAX_ALERTS_PER_SESSION];
+    size_t n = rule_engine_match(al->engine, al->thr, &rf, f->last / 1000000, hits,
+                                 RULES_MAX_ALERTS_PER_SESSION, &al->ms);
+    for (size_t i = 0; i < n; i++) {
+        alert_record(j, ec, hits[i], f, ss, ts);
+        out->write(out, REC_ALERT, j->buf, j->len);
+        if (hits_out != NULL && i < max_hits)
+            hits_out[i] = hits[i];
+    }
+    al->written += n;
+    return n;
+}

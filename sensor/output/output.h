@@ -1,0 +1,63 @@
+/*
+ * output.h — where JSON records go. Each output is one small object behind
+ * this interface: the sensor hands it complete lines and never waits on it.
+ *
+ *   sensor ─▶ tee (out-tee.c) ─▶ file / stdout (out-file.c)
+ *                              └▶ Redis (out-redis.c: its own thread, queue, spool)
+ *
+ * Each output takes the record types in its `types` mask (e.g. Redis: alerts
+ * and stats by default); the tee hands each record to those that take it.
+ */
+#ifndef POSTCARD_OUTPUT_H
+#define POSTCARD_OUTPUT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common.h"
+#include "eve/json.h"
+
+enum rec_type {
+    REC_FLOW,    /* event_type "flow" */
+    REC_MAIL,    /* "mail" */
+    REC_TLS,     /* "tls" */
+    REC_ALERT,   /* "alert" */
+    REC_STATS,   /* "stats" */
+    REC_SUMMARY, /* "summary" (--summary-interval, docs/summary.md) */
+    REC_COUNT
+};
+#define REC_ALL ((1u << REC_COUNT) - 1)
+
+const char *rec_type_name(enum rec_type t);
+/* A comma-separated list of type names ("alert,stats") as a mask; 0 when a name is unknown. */
+unsigned rec_types_parse(const char *list);
+
+struct output {
+    const char *name; /* "stdout", a path, "redis://host:port", ... */
+    unsigned types;   /* bit (1u << enum rec_type) per record type it takes */
+    /* One record, '\n' ended. Never blocks on a slow consumer. */
+    int (*write)(struct output *o, enum rec_type t, const char *line, size_t n);
+    int (*flush)(struct output *o); /* push buffered records */
+    /* SIGHUP: reopen files (logrotate). NULL: nothing to do. -1 with e set on failure. */
+    int (*reopen)(struct output *o, struct err *e);
+    /* Its counters as members of the object being built in j (the stats record). NULL: none. */
+    void (*stats)(struct output *o, struct jbuf *j);
+    /* Lines for the summary at exit, each starting with two spaces. NULL: none. */
+    void (*summary)(struct output *o, FILE *f);
+    /* Flush what it can, free. 0, or -1 with e saying what could not be done (records
+     * left in a spool, ...). A note that is not a failure may be left in e with 0. */
+    int (*close)(struct output *o, struct err *e);
+    unsigned long long written; /* records accepted */
+    unsigned long long failed;  /* records that could not be written */
+};
+
+/* JSON lines to stdout (path NULL or "-") or appended to a file (reopened by reopen()). */
+struct output *out_file_open(const char *path, struct err *e);
+
+/* Every record to each of outs[0..n) that takes its type. The tee owns them. */
+struct output *out_tee_new(struct output **outs, size_t n);
+/* The tee's outputs (for counters). */
+size_t out_tee_len(const struct output *tee);
+struct output *out_tee_get(struct output *tee, size_t i);
+
+#endif

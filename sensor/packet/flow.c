@@ -1,0 +1,304 @@
+/*
+ * flow.c — flow table.
+ *
+ *  - All flow slots are allocated once (calloc: pages are touched only as
+ *    flows use them); a free list recycles them, so no per-packet malloc.
+ *  - Buckets are chained; the bucket hash is symmetric (both directions of a
+ *    flow land in the same bucket) and seeded per run, so an attacker cannot
+ *    aim packets at one bucket [FLOW-HASH-FLOOD].
+ *  - Each timeout class keeps its flows in a list ordered by last packet
+ *    time, so expiry looks only at list heads: O(1) per packet.
+ *  - A full table evicts the least recently seen flow [FLOW-TABLE-FULL].
+ *  - The flow_id written to output is derived from the tuple and the first
+ *    packet time with a fixed key, so a capture always gives the same ids.
+ *
+ * Hazards: [FLOW-HASH-FLOOD] [FLOW-TABLE-FULL]
+ */
+#include "packet/flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor-limits.h"
+
+struct flow_list {
+    struct flow *head; /* least recently seen */
+    struct flow *tail; /* most recently seen */
+};
+
+struct flow_table {
+    struct flow *slots;                    /* max_flows flows */
+    struct flow *free_list;                /* unused slots, chained by hnext */
+    struct flow **buckets;                 /* hash chains */
+    size_t n_buckets;                      /* power of two */
+    size_t max_flows;                      /* hard cap */
+    size_t n_used;                         /* live flows */
+    uint64_t seed;                         /* per-run hash seed */
+    struct flow_list lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
+    flow_end_fn on_end;                    /* end-of-flow callback */
+    void *ctx;                             /* its context */
+};
+
+static const pc_time tc_timeout[FLOW_TC_COUNT] = {
+    [FLOW_TC_TCP_NEW] = FLOW_TIMEOUT_TCP_NEW_US,
+    [FLOW_TC_TCP_OPEN] = FLOW_TIMEOUT_TCP_OPEN_US,
+    [FLOW_TC_TCP_CLOSED] = FLOW_TIMEOUT_TCP_CLOSED_US,
+    [FLOW_TC_UDP] = FLOW_TIMEOUT_UDP_US,
+};
+
+struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn on_end, void *ctx)
+{
+    struct flow_table *ft = xcalloc(1, sizeof *ft);
+    ft->max_flows = max_flows ? max_flows : 1;
+    ft->n_buckets = 1024;
+    while (ft->n_buckets < ft->max_flows)
+        ft->n_buckets <<= 1;
+    ft->buckets = xcalloc(ft->n_buckets, sizeof *ft->buckets);
+    ft->slots = xcalloc(ft->max_flows, sizeof *ft->slots);
+    for (size_t i = ft->max_flows; i-- > 0;) {
+        ft->slots[i].hnext = ft->free_list;
+        ft->free_list = &ft->slots[i];
+    }
+    ft->seed = seed;
+    ft->on_end = on_end;
+    ft->ctx = ctx;
+    return ft;
+}
+
+void flow_table_free(struct flow_table *ft)
+{
+    if (ft == NULL)
+        return;
+    free(ft->slots);
+    free(ft->buckets);
+    free(ft);
+}
+
+size_t flow_table_count(const struct flow_table *ft)
+{
+    return ft->n_used;
+}
+
+static inline uint64_t mix64(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* Symmetric hash of the tuple: the two endpoints are put in a fixed order. */
+static uint64_t tuple_hash(uint64_t seed, uint8_t proto, const uint8_t *a, uint16_t pa,
+                           const uint8_t *b, uint16_t pb)
+{
+    int cmp = memcmp(a, b, 16);
+    if (cmp > 0 || (cmp == 0 && pa > pb)) {
+        const uint8_t *t = a;
+        a = b;
+        b = t;
+        uint16_t tp = pa;
+        pa = pb;
+        pb = tp;
+    }
+    uint64_t h = seed ^ ((uint64_t)proto << 32 | (uint64_t)pa << 16 | pb);
+    h = mix64(h ^ load64(a));
+    h = mix64(h ^ load64(a + 8));
+    h = mix64(h ^ load64(b));
+    h = mix64(h ^ load64(b + 8));
+    return h;
+}
+
+static void list_unlink(struct flow_table *ft, struct flow *f)
+{
+    struct flow_list *l = &ft->lists[f->tc];
+    if (f->lprev)
+        f->lprev->lnext = f->lnext;
+    else
+        l->head = f->lnext;
+    if (f->lnext)
+        f->lnext->lprev = f->lprev;
+    else
+        l->tail = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void list_append(struct flow_table *ft, struct flow *f)
+{
+    struct flow_list *l = &ft->lists[f->tc];
+    f->lnext = NULL;
+    f->lprev = l->tail;
+    if (l->tail)
+        l->tail->lnext = f;
+    else
+        l->head = f;
+    l->tail = f;
+}
+
+void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now)
+{
+    f->last = now;
+    if (ft->lists[f->tc].tail == f && f->tc == tc)
+        return;
+    list_unlink(ft, f);
+    f->tc = (uint8_t)tc;
+    list_append(ft, f);
+}
+
+static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end why)
+{
+    ft->on_end(ft->ctx, f, why);
+    list_unlink(ft, f);
+    struct flow **pp = &ft->buckets[f->hash & (ft->n_buckets - 1)];
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    f->is_used = false;
+    f->hnext = ft->free_list;
+    ft->free_list = f;
+    ft->n_used--;
+}
+
+/* The least recently seen flow of all classes. */
+static struct flow *oldest(struct flow_table *ft)
+{
+    struct flow *o = NULL;
+    for (int i = 0; i < FLOW_TC_COUNT; i++) {
+        struct flow *h = ft->lists[i].head;
+        if (h != NULL && (o == NULL || h->last < o->last))
+            o = h;
+    }
+    return o;
+}
+
+static bool is_server_port(uint16_t p)
+{
+    return classify_port_app(p) != APP_UNKNOWN;
+}
+
+/* Who is the client of a flow first seen with packet pk? */
+static bool src_is_client(const struct pkt *pk)
+{
+    if (pk->l4 == 6) {
+        if ((pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+            return true;
+        if ((pk->tcp_flags & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+            return false;
+    }
+    /* picked up mid-stream: the side on a mail port, else a low port, serves */
+    if (is_server_port(pk->dport) != is_server_port(pk->sport))
+        return is_server_port(pk->dport);
+    if ((pk->sport < 1024) != (pk->dport < 1024))
+        return pk->dport < 1024;
+    return true;
+}
+
+static uint64_t flow_id_of(const struct flow *f)
+{
+    uint64_t h = tuple_hash(0x706f7374636172dULL, f->proto, f->cli, f->cport, f->srv, f->sport);
+    h = mix64(h ^ (uint64_t)f->first);
+    return h & ((1ULL << 51) - 1); /* exact in a JSON number (IEEE double) */
+}
+
+struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, bool *is_new)
+{
+    uint64_t h64 = tuple_hash(ft->seed, pk->l4, pk->src, pk->sport, pk->dst, pk->dport);
+    uint32_t h = (uint32_t)h64;
+    struct flow *f = ft->buckets[h & (ft->n_buckets - 1)];
+    for (; f != NULL; f = f->hnext) {
+        if (f->hash != h || f->proto != pk->l4 || f->ipver != pk->ipver)
+            continue;
+        if (f->cport == pk->sport && f->sport == pk->dport && !memcmp(f->cli, pk->src, 16) &&
+            !memcmp(f->srv, pk->dst, 16)) {
+            *dir = 0;
+            break;
+        }
+        if (f->cport == pk->dport && f->sport == pk->sport && !memcmp(f->cli, pk->dst, 16) &&
+            !memcmp(f->srv, pk->src, 16)) {
+            *dir = 1;
+            break;
+        }
+    }
+    if (f != NULL) {
+        /* A fresh SYN on a closed flow starts a new connection (port reuse);
+         * the same SYN again is a retransmission after a refusal. */
+        bool syn = pk->l4 == 6 && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+        if (syn && !f->has_client_isn && *dir == 0) {
+            f->has_client_isn = true;
+            f->client_isn = pk->seq;
+        }
+        if (!(syn && f->tc == FLOW_TC_TCP_CLOSED) ||
+            (f->has_client_isn && f->client_isn == pk->seq)) {
+            *is_new = false;
+            return f;
+        }
+        flow_release(ft, f, FLOW_END_REUSED);
+    }
+    if (ft->free_list == NULL) /* [FLOW-TABLE-FULL] */
+        flow_release(ft, oldest(ft), FLOW_END_EVICTED);
+    f = ft->free_list;
+    ft->free_list = f->hnext;
+    memset(f, 0, sizeof *f);
+    f->is_used = true;
+    f->hash = h;
+    f->proto = pk->l4;
+    f->ipver = pk->ipver;
+    if (src_is_client(pk)) {
+        memcpy(f->cli, pk->src, 16);
+        memcpy(f->srv, pk->dst, 16);
+        f->cport = pk->sport;
+        f->sport = pk->dport;
+        *dir = 0;
+    } else {
+        memcpy(f->cli, pk->dst, 16);
+        memcpy(f->srv, pk->src, 16);
+        f->cport = pk->dport;
+        f->sport = pk->sport;
+        *dir = 1;
+    }
+    if (pk->l4 == 6 && (pk->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN) {
+        f->has_client_isn = true;
+        f->client_isn = pk->seq;
+    }
+    f->first = f->last = pk->ts;
+    f->flow_id = flow_id_of(f);
+    f->tc = pk->l4 == 6 ? FLOW_TC_TCP_NEW : FLOW_TC_UDP;
+    list_append(ft, f);
+    size_t b = h & (ft->n_buckets - 1);
+    f->hnext = ft->buckets[b];
+    ft->buckets[b] = f;
+    ft->n_used++;
+    *is_new = true;
+    return f;
+}
+
+void flow_expire(struct flow_table *ft, pc_time now)
+{
+    for (int n = 0; n < FLOW_EXPIRE_BATCH; n++) {
+        struct flow *victim = NULL;
+        for (int i = 0; i < FLOW_TC_COUNT && victim == NULL; i++) {
+            struct flow *h = ft->lists[i].head;
+            if (h != NULL && now - h->last > tc_timeout[i])
+                victim = h;
+        }
+        if (victim == NULL)
+            return;
+        flow_release(ft, victim, FLOW_END_TIMEOUT);
+    }
+}
+
+void flow_end_all(struct flow_table *ft)
+{
+    struct flow *f;
+    while ((f = oldest(ft)) != NULL)
+        flow_release(ft, f, FLOW_END_SHUTDOWN);
+}

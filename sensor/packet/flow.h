@@ -1,0 +1,87 @@
+/*
+ * flow.h — the flow table: bidirectional 5-tuple → flow, with timeouts on
+ * packet time, a hard cap and eviction of the least recently seen flow.
+ */
+#ifndef POSTCARD_FLOW_H
+#define POSTCARD_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "packet/classify.h"
+#include "common.h"
+#include "packet/decode.h"
+#include "packet/reasm.h"
+
+enum flow_tc {                     /* timeout class: one LRU list each */
+               FLOW_TC_TCP_NEW,    /* no data exchange established yet */
+               FLOW_TC_TCP_OPEN,   /* established or picked up mid-stream */
+               FLOW_TC_TCP_CLOSED, /* FIN both ways, or RST */
+               FLOW_TC_UDP,        /* UDP */
+               FLOW_TC_COUNT
+};
+
+enum flow_end {
+    FLOW_END_TIMEOUT,  /* idle past its class's timeout (packet time) */
+    FLOW_END_EVICTED,  /* pushed out because the table was full */
+    FLOW_END_SHUTDOWN, /* end of capture or signal */
+    FLOW_END_REUSED,   /* a new SYN reused the tuple of a closed flow */
+};
+
+struct flow {
+    uint8_t cli[16];        /* client address (IPv4 in the first 4 bytes) */
+    uint8_t srv[16];        /* server address */
+    uint16_t cport, sport;  /* client and server ports */
+    uint8_t ipver;          /* 4 or 6 */
+    uint8_t proto;          /* 6 TCP, 17 UDP */
+    uint8_t tc;             /* enum flow_tc: which list it is on */
+    uint8_t tcp_flags[2];   /* TCP flags seen, per direction (0 = to server) */
+    bool has_rst;           /* an RST was seen */
+    bool is_bypassed;       /* of no interest: no more reassembly */
+    bool is_app_decided;    /* whether it is a mail session has been decided */
+    uint8_t proxy;          /* HTTP CONNECT tunnel state (sensor.c) */
+    uint8_t proxy_eoh[2];   /* bytes of CRLFCRLF matched per direction */
+    bool is_used;           /* slot holds a live flow */
+    bool has_client_isn;    /* client_isn is known */
+    uint32_t client_isn;    /* sequence number of the client's SYN */
+    uint32_t hash;          /* bucket hash (seeded) */
+    uint64_t flow_id;       /* stable id for output (not seeded) */
+    struct flow *hnext;     /* next in hash bucket */
+    struct flow *lprev;     /* previous in timeout list (older) */
+    struct flow *lnext;     /* next in timeout list (newer) */
+    pc_time first, last;    /* packet times of the first and last packet */
+    uint64_t pkts[2];       /* packets per direction */
+    uint64_t bytes[2];      /* wire bytes per direction */
+    struct classify cls;    /* application classification */
+    struct reasm_dir rd[2]; /* TCP reassembly per direction */
+    void *app;              /* mail session (struct session), or NULL */
+    void *tls;              /* TLS session (struct tls_session), or NULL */
+};
+
+typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
+
+struct flow_table;
+
+/* max_flows: hard cap; seed: per-run hash seed; on_end: called before a slot is reused. */
+struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn on_end, void *ctx);
+void flow_table_free(struct flow_table *ft);
+
+/*
+ * The flow of packet pk, created if new (evicting the oldest flow when the
+ * table is full). *dir is 0 if pk goes client→server, 1 otherwise.
+ */
+struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, bool *is_new);
+
+/* Mark the flow active at packet time now, in timeout class tc. */
+void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now);
+
+/* End flows whose timeout has passed at packet time now (bounded per call). */
+void flow_expire(struct flow_table *ft, pc_time now);
+
+/* End every flow (end of capture). Oldest first, so output is deterministic. */
+void flow_end_all(struct flow_table *ft);
+
+size_t flow_table_count(const struct flow_table *ft);
+
+#endif

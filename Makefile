@@ -176,3 +176,4 @@ clean:
 
 tls-ciphers:
 	python3 dissectors/gen-tls-ciphers.py dissectors/tls-cipher-suites.csv dissectors/tls-ciphers.c
+	clang-format -i dissectors/tls-ciphers.c

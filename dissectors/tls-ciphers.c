@@ -396,34 +396,18 @@ unsigned tls_cipher_count(void)
     return (unsigned)(sizeof(tls_ciphers) / sizeof(tls_ciphers[0]));
 }
 
+const char *const tls_weakness_names[TLS_WEAK_COUNT] = {
+    [0] = "null", [1] = "export", [2] = "anon",  [3] = "des",
+    [4] = "3des", [5] = "rc4",    [6] = "md5",   [7] = "no-forward-secrecy",
+    [8] = "cbc",  [9] = "rc2",    [10] = "idea",
+};
+
 const char *tls_weakness_name(unsigned bit)
 {
-    switch (bit) {
-    case TLS_WEAK_NULL:
-        return "null";
-    case TLS_WEAK_EXPORT:
-        return "export";
-    case TLS_WEAK_ANON:
-        return "anon";
-    case TLS_WEAK_DES:
-        return "des";
-    case TLS_WEAK_3DES:
-        return "3des";
-    case TLS_WEAK_RC4:
-        return "rc4";
-    case TLS_WEAK_MD5:
-        return "md5";
-    case TLS_WEAK_NO_FS:
-        return "no-forward-secrecy";
-    case TLS_WEAK_CBC:
-        return "cbc";
-    case TLS_WEAK_RC2:
-        return "rc2";
-    case TLS_WEAK_IDEA:
-        return "idea";
-    default:
-        return NULL;
-    }
+    for (unsigned i = 0; i < TLS_WEAK_COUNT; i++)
+        if (bit == 1u << i)
+            return tls_weakness_names[i];
+    return NULL;
 }
 
 const char *sslv2_cipher_name(uint32_t kind, uint16_t *weak)

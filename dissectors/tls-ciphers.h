@@ -42,6 +42,9 @@ const struct tls_cipher *tls_cipher_lookup(uint16_t id);
  * "no-forward-secrecy", "cbc", "rc2", "idea"; NULL for anything else. */
 const char *tls_weakness_name(unsigned bit);
 
+/* The same names in bit order: tls_weakness_names[i] names the bit 1 << i. */
+extern const char *const tls_weakness_names[TLS_WEAK_COUNT];
+
 /* SSLv2 cipher kinds (3 bytes, RFC 6101 appendix / draft-hickman-netscape-ssl-00). */
 const char *sslv2_cipher_name(uint32_t kind, uint16_t *weak);
 

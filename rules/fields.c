@@ -28,18 +28,11 @@
 #include <strings.h>
 
 #include "rules-int.h"
+#include "tls-ciphers.h"
 
 /* ---- vocabulary ------------------------------------------------------------ */
 
-static const char *const V_STARTTLS[] = {"implicit", "upgraded",       "failed",     "refused",
-                                         "stripped", "offered-unused", "not-offered"};
-static const char *const V_PORT_CLASS[] = {"relay", "submission", "access", "implicit-tls",
-                                           "other"};
 static const char *const V_RESULT[] = {"success", "failure", "unknown"};
-static const char *const V_FROM[] = {"smtp", "pop3", "imap"};
-static const char *const V_WEAK[] = {"null", "export", "anon", "des",  "3des",
-                                     "rc4",  "md5",    "rc2",  "idea", "no-forward-secrecy",
-                                     "cbc"};
 static const char *const V_VERSION[] = {"sslv2", "sslv3", "tls1.0", "tls1.1", "tls1.2", "tls1.3"};
 
 #define VALUES(v) v, sizeof v / sizeof v[0]
@@ -47,10 +40,10 @@ static const char *const V_VERSION[] = {"sslv2", "sslv3", "tls1.0", "tls1.1", "t
 #define DAYS_MAX 1000000 /* about 2700 years either way: more is not a certificate date */
 
 static const struct rule_field_info FIELDS[RULE_F_COUNT] = {
-    [RULE_F_MAIL_STARTTLS] = {"mail.starttls", RULE_T_ENUM, VALUES(V_STARTTLS), 0, 0,
-                              RULE_UNIT_NONE, false, "mail.starttls"},
-    [RULE_F_MAIL_PORT_CLASS] = {"mail.port_class", RULE_T_ENUM, VALUES(V_PORT_CLASS), 0, 0,
-                                RULE_UNIT_NONE, false, "mail.port_class"},
+    [RULE_F_MAIL_STARTTLS] = {"mail.starttls", RULE_T_ENUM, starttls_outcome_names,
+                              STARTTLS_OUTCOME_COUNT, 0, 0, RULE_UNIT_NONE, false, "mail.starttls"},
+    [RULE_F_MAIL_PORT_CLASS] = {"mail.port_class", RULE_T_ENUM, port_class_names, PORT_CLASS_COUNT,
+                                0, 0, RULE_UNIT_NONE, false, "mail.port_class"},
     [RULE_F_MAIL_LOGIN] = {"mail.login", RULE_T_BOOL, NOVALUES, 0, 0, RULE_UNIT_NONE, false,
                            "mail.logins (not empty)"},
     [RULE_F_MAIL_LOGIN_MECHANISM] = {"mail.login.mechanism", RULE_T_STRING, NOVALUES, 0, 0,
@@ -75,11 +68,12 @@ static const struct rule_field_info FIELDS[RULE_F_COUNT] = {
                                        0, 0, RULE_UNIT_NONE, false, "tls.client_max_version"},
     [RULE_F_TLS_CIPHER] = {"tls.cipher", RULE_T_STRING, NOVALUES, 0, 0, RULE_UNIT_NONE, false,
                            "tls.cipher"},
-    [RULE_F_TLS_CIPHER_WEAKNESS] = {"tls.cipher_weakness", RULE_T_SET, VALUES(V_WEAK), 0, 0,
-                                    RULE_UNIT_NONE, false, "tls.cipher_weaknesses"},
+    [RULE_F_TLS_CIPHER_WEAKNESS] = {"tls.cipher_weakness", RULE_T_SET, tls_weakness_names,
+                                    TLS_WEAK_COUNT, 0, 0, RULE_UNIT_NONE, false,
+                                    "tls.cipher_weaknesses"},
     [RULE_F_TLS_SNI] = {"tls.sni", RULE_T_STRING, NOVALUES, 0, 0, RULE_UNIT_NONE, true, "tls.sni"},
-    [RULE_F_TLS_FROM_PROTO] = {"tls.from_proto", RULE_T_ENUM, VALUES(V_FROM), 0, 0, RULE_UNIT_NONE,
-                               false, "tls.from_proto"},
+    [RULE_F_TLS_FROM_PROTO] = {"tls.from_proto", RULE_T_ENUM, proto_names, PROTO_MAIL_COUNT, 0, 0,
+                               RULE_UNIT_NONE, false, "tls.from_proto"},
     [RULE_F_TLS_HANDSHAKE_COMPLETE] = {"tls.handshake_complete", RULE_T_BOOL, NOVALUES, 0, 0,
                                        RULE_UNIT_NONE, false, "tls.handshake_complete"},
     [RULE_F_TLS_ALERT] = {"tls.alert", RULE_T_BOOL, NOVALUES, 0, 0, RULE_UNIT_NONE, false,
@@ -113,7 +107,10 @@ static const struct rule_field_info FIELDS[RULE_F_COUNT] = {
                                 false, "tls.certs[0].issuer"},
 };
 
-const char *const rl_proto_names[RULE_PROTO_COUNT] = {"smtp", "pop3", "imap", "tls", "mail", "any"};
+const char *const rl_proto_names[RULE_PROTO_COUNT] = {
+    [RULE_PROTO_SMTP] = "smtp", [RULE_PROTO_POP3] = "pop3", [RULE_PROTO_IMAP] = "imap",
+    [RULE_PROTO_TLS] = "tls",   [RULE_PROTO_MAIL] = "mail", [RULE_PROTO_ANY] = "any",
+};
 const char *const rl_class_names[RULE_CLASS_COUNT] = {
     "cleartext-login",
     "cleartext-mail",

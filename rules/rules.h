@@ -31,6 +31,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "proto.h"
+
 /* ---- vocabulary ---------------------------------------------------------- */
 
 enum rule_action {
@@ -38,13 +40,14 @@ enum rule_action {
     RULE_ACTION_PASS,  /* "pass": a match keeps the session from raising any alert */
 };
 
+/* A rule's protocol: one of proto.h's (the same numbers), or a group of them. */
 enum rule_proto {
-    RULE_PROTO_SMTP, /* "smtp": SMTP sessions */
-    RULE_PROTO_POP3, /* "pop3": POP3 sessions */
-    RULE_PROTO_IMAP, /* "imap": IMAP sessions */
-    RULE_PROTO_TLS,  /* "tls": TLS sessions (implicit, or after STARTTLS) */
-    RULE_PROTO_MAIL, /* "mail": SMTP, POP3 or IMAP sessions */
-    RULE_PROTO_ANY,  /* "any": every session */
+    RULE_PROTO_SMTP = PROTO_SMTP,    /* "smtp": SMTP sessions */
+    RULE_PROTO_POP3 = PROTO_POP3,    /* "pop3": POP3 sessions */
+    RULE_PROTO_IMAP = PROTO_IMAP,    /* "imap": IMAP sessions */
+    RULE_PROTO_TLS = PROTO_TLS,      /* "tls": TLS sessions (implicit, or after STARTTLS) */
+    RULE_PROTO_MAIL = PROTO_TLS + 1, /* "mail": SMTP, POP3 or IMAP sessions */
+    RULE_PROTO_ANY,                  /* "any": every session */
     RULE_PROTO_COUNT
 };
 

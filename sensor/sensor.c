@@ -24,28 +24,11 @@ enum proxy_state {
     PROXY_TUNNEL,  /* headers done: what follows is the tunnelled protocol */
 };
 
-/* Mail protocol a flow's port suggests (either end), or -1. */
-static int port_mail_proto(const struct flow *f, bool *implicit)
+/* The mail port of either end (the server's first), or NULL. */
+static const struct mail_port *flow_mail_port(const struct flow *f)
 {
-    uint16_t ports[2] = {f->sport, f->cport};
-    for (int i = 0; i < 2; i++) {
-        *implicit = classify_port_implicit_tls(ports[i]);
-        switch (ports[i]) {
-        case 25:
-        case 587:
-        case 465:
-            return MAIL_SMTP;
-        case 110:
-        case 995:
-            return MAIL_POP3;
-        case 143:
-        case 993:
-            return MAIL_IMAP;
-        default:
-            break;
-        }
-    }
-    return -1;
+    const struct mail_port *mp = mail_port_find(f->sport);
+    return mp != NULL ? mp : mail_port_find(f->cport);
 }
 
 /*
@@ -59,26 +42,21 @@ static int port_mail_proto(const struct flow *f, bool *implicit)
 static void decide_session(struct sensor *s, struct flow *f)
 {
     const struct classify *c = &f->cls;
-    bool implicit;
-    int by_port = port_mail_proto(f, &implicit);
-    int proto = -1;
+    const struct mail_port *mp = flow_mail_port(f);
+    enum proto proto = PROTO_UNKNOWN;
     bool tls = false;
-    if (c->by == BY_CONTENT && c->app == APP_SMTP)
-        proto = MAIL_SMTP;
-    else if (c->by == BY_CONTENT && c->app == APP_POP3)
-        proto = MAIL_POP3;
-    else if (c->by == BY_CONTENT && c->app == APP_IMAP)
-        proto = MAIL_IMAP;
-    else if (by_port >= 0 && c->by == BY_CONTENT && c->app == APP_TLS) {
-        proto = by_port;
+    if (c->by == BY_CONTENT && proto_is_mail(c->app))
+        proto = (enum proto)c->app;
+    else if (mp != NULL && c->by == BY_CONTENT && c->app == PROTO_TLS) {
+        proto = mp->proto;
         tls = true;
-    } else if (by_port >= 0 && !implicit)
-        proto = by_port;
+    } else if (mp != NULL && !mp->is_implicit_tls)
+        proto = mp->proto;
     f->is_app_decided = true;
-    if (proto >= 0) {
-        f->app = session_new((enum mail_proto)proto, tls);
+    if (proto_is_mail(proto)) {
+        f->app = session_new(proto, tls);
         s->st.mail_sessions++;
-    } else if (c->by == BY_CONTENT && c->app == APP_TLS && s->opts.tls_all_ports) {
+    } else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports) {
         f->tls = tls_session_new(-1);
         s->st.tls_sessions++;
     }
@@ -112,7 +90,7 @@ static size_t proxy_headers(struct flow *f, int dir, const uint8_t *p, size_t n)
             f->is_app_decided = false;
             if (f->cls.by == BY_CONTENT) {
                 f->cls.by = BY_NONE;
-                f->cls.app = APP_UNKNOWN;
+                f->cls.app = PROTO_UNKNOWN;
             }
         }
     }
@@ -198,9 +176,8 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
     if (f->app != NULL) {
         /* A "220" greeting on another port can be FTP (RFC 959): if nDPI named
          * something else and no mail port is involved, it was not mail. */
-        bool implicit;
-        bool not_mail = f->cls.ndpi_app == APP_OTHER && f->proxy != PROXY_TUNNEL &&
-                        port_mail_proto(f, &implicit) < 0;
+        bool not_mail =
+            f->cls.ndpi_app == PROTO_OTHER && f->proxy != PROXY_TUNNEL && flow_mail_port(f) == NULL;
         if (session_close(f->app, s->starttls, f, &s->st) && !not_mail)
             ss = f->app;
     }
@@ -322,11 +299,11 @@ static bool of_interest(const struct sensor *s, const struct flow *f)
     if (f->proxy != PROXY_NONE && !f->is_app_decided)
         return true; /* an HTTP CONNECT tunnel: what it carries is not known yet */
     switch (c->app) {
-    case APP_SMTP:
-    case APP_POP3:
-    case APP_IMAP:
+    case PROTO_SMTP:
+    case PROTO_POP3:
+    case PROTO_IMAP:
         return true;
-    case APP_TLS:
+    case PROTO_TLS:
         return s->opts.tls_all_ports || classify_port_implicit_tls(f->sport) ||
                classify_port_implicit_tls(f->cport);
     default:
@@ -413,10 +390,9 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     /* nDPI is asked only what the bytes did not already tell: TLS, or mail on
      * its own port, needs no second opinion (mail on another port does: FTP
      * greets with "220" too) */
-    bool implicit;
     const struct classify *c = &f->cls;
     if (!(c->by == BY_CONTENT &&
-          (c->app == APP_TLS || (c->app != APP_OTHER && port_mail_proto(f, &implicit) >= 0))))
+          (c->app == PROTO_TLS || (c->app != PROTO_OTHER && flow_mail_port(f) != NULL))))
         classify_packet(s->cl, &f->cls, &pk);
     if (!of_interest(s, f)) {
         f->is_bypassed = true;

@@ -99,20 +99,20 @@ static void mem_add(struct starttls_memory *m, const struct flow *f)
     s->used = true;
 }
 
-static const struct dissector *dissector_for(enum mail_proto p)
+static const struct dissector *dissector_for(enum proto p)
 {
     switch (p) {
-    case MAIL_SMTP:
+    case PROTO_SMTP:
         return &smtp_dissector;
-    case MAIL_POP3:
+    case PROTO_POP3:
         return &pop3_dissector;
-    case MAIL_IMAP:
+    case PROTO_IMAP:
     default:
         return &imap_dissector;
     }
 }
 
-struct session *session_new(enum mail_proto proto, bool is_implicit)
+struct session *session_new(enum proto proto, bool is_implicit)
 {
     struct session *ss = xcalloc(1, sizeof *ss);
     ss->proto = (uint8_t)proto;
@@ -166,12 +166,12 @@ static void on_capa(struct session *ss, const struct event *ev)
     if (ss->caps_seen || ss->is_upgraded)
         return; /* the first listing in clear is the one that counts */
     struct span name = ev->u.capa.name;
-    bool tls_word = ss->proto == MAIL_POP3 ? span_eq(name, "STLS") : span_eq(name, "STARTTLS");
+    bool tls_word = ss->proto == PROTO_POP3 ? span_eq(name, "STLS") : span_eq(name, "STARTTLS");
     if (tls_word)
         ss->offers_starttls = true;
-    if (is_mangled(name, ss->proto == MAIL_POP3 ? 4 : 8))
+    if (is_mangled(name, ss->proto == PROTO_POP3 ? 4 : 8))
         ss->starttls_mangled = true;
-    if (ss->proto == MAIL_IMAP && span_eq(name, "LOGINDISABLED"))
+    if (ss->proto == PROTO_IMAP && span_eq(name, "LOGINDISABLED"))
         ss->login_disabled = true;
     if (ss->n_caps == SESSION_MAX_CAPS) /* [SESS-CAPS-CAP] */
         return;
@@ -191,7 +191,7 @@ static void on_capa(struct session *ss, const struct event *ev)
 static void on_login(struct session *ss, const struct event *ev)
 {
     const struct ev_login *l = &ev->u.login;
-    if (ss->proto == MAIL_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded)
+    if (ss->proto == PROTO_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded)
         ss->login_disabled_violated = true;   /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
     if (ss->n_logins == SESSION_MAX_LOGINS) { /* [SESS-LOGINS-CAP] */
         ss->logins_dropped++;
@@ -324,42 +324,23 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
     ss->d->gap(ss->dstate, dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT, n, &em);
 }
 
-const char *session_port_class(uint16_t port)
-{
-    switch (port) {
-    case 25:
-        return "relay";
-    case 587:
-        return "submission";
-    case 110:
-    case 143:
-        return "access";
-    case 465:
-    case 993:
-    case 995:
-        return "implicit-tls";
-    default:
-        return "other";
-    }
-}
-
-const char *session_starttls_verdict(const struct session *ss, const struct tls_session *ts)
+enum starttls_outcome session_starttls(const struct session *ss, const struct tls_session *ts)
 {
     if (ss->is_implicit)
-        return "implicit";
+        return STARTTLS_IMPLICIT;
     if (ss->starttls_requested) {
         if (!ss->starttls_reply_seen)
-            return "failed";
+            return STARTTLS_FAILED;
         if (!ss->starttls_ok)
-            return "refused";
+            return STARTTLS_REFUSED;
         /* accepted: upgraded only if a TLS handshake followed and completed */
-        return ts != NULL && tls_session_succeeded(ts) ? "upgraded" : "failed";
+        return ts != NULL && tls_session_succeeded(ts) ? STARTTLS_UPGRADED : STARTTLS_FAILED;
     }
     if (ss->starttls_mangled || ss->stripped_by_history)
-        return "stripped";
+        return STARTTLS_STRIPPED;
     if (ss->offers_starttls)
-        return "offered-unused";
-    return "not-offered"; /* no listing in this capture offered it */
+        return STARTTLS_OFFERED_UNUSED;
+    return STARTTLS_NOT_OFFERED; /* no listing in this capture offered it */
 }
 
 static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)
@@ -381,8 +362,7 @@ bool session_close(struct session *ss, struct starttls_memory *mem, const struct
 
 const char *session_proto_name(const struct session *ss)
 {
-    static const char *const names[] = {"smtp", "pop3", "imap"};
-    return names[ss->proto < 3 ? ss->proto : 0];
+    return proto_name(ss->proto);
 }
 
 /* A user name or a mailbox: as it is, its keyed hash, or nothing [SESS-ANON-NAMES]. */
@@ -456,14 +436,14 @@ static void j_reply_status(struct jbuf *j, const struct session *ss)
     struct span rest = {(const uint8_t *)ss->starttls_reply.s, ss->starttls_reply.n};
     struct span w1 = span_word(&rest), w2 = span_word(&rest);
     size_t n = 0;
-    if (ss->proto == MAIL_SMTP && w1.n >= 3 && is_digit(w1.p[0]) && is_digit(w1.p[1]) &&
+    if (ss->proto == PROTO_SMTP && w1.n >= 3 && is_digit(w1.p[0]) && is_digit(w1.p[1]) &&
         is_digit(w1.p[2])) /* "454-4.7.0 ..." keeps "454" */
         n = w1.n == 3 && word_of(w2, 11, is_code) && is_digit(w2.p[0])
                 ? (size_t)(w2.p + w2.n - w1.p)
                 : 3;
-    else if (ss->proto == MAIL_POP3 && word_of(w1, 8, is_atom))
+    else if (ss->proto == PROTO_POP3 && word_of(w1, 8, is_atom))
         n = w1.n;
-    else if (ss->proto == MAIL_IMAP && word_of(w1, 16, is_atom))
+    else if (ss->proto == PROTO_IMAP && word_of(w1, 16, is_atom))
         n = word_of(w2, 7, is_atom) ? (size_t)(w2.p + w2.n - w1.p) : w1.n;
     j_strn(j, "starttls_reply", w1.p, n);
 }
@@ -473,14 +453,14 @@ void session_write(const struct session *ss, const struct flow *f, const struct 
 {
     static const char *const results[] = {"unknown", "success", "failure"};
     j_obj(j, "mail");
-    j_str(j, "port_class", session_port_class(f->sport));
+    j_str(j, "port_class", port_class_names[port_class_of(f->sport)]);
     if (ss->greeting.n && an == NULL) /* [SESS-ANON-NAMES]: it names the server */
         j_text(j, "greeting", &ss->greeting);
     j_arr(j, "capabilities");
     for (unsigned i = 0; i < ss->n_caps; i++)
         j_strn(j, NULL, (const uint8_t *)ss->caps[i].s, ss->caps[i].n);
     j_arr_end(j);
-    j_str(j, "starttls", session_starttls_verdict(ss, ts));
+    j_str(j, "starttls", starttls_outcome_names[session_starttls(ss, ts)]);
     if (ss->starttls_reply_seen && an == NULL)
         j_text(j, "starttls_reply", &ss->starttls_reply);
     else if (ss->starttls_reply_seen)
@@ -502,14 +482,14 @@ void session_write(const struct session *ss, const struct flow *f, const struct 
         j_u64(j, "logins_not_listed", ss->logins_dropped);
     j_u64(j, "cleartext_messages", ss->cleartext_messages);
     j_u64(j, "cleartext_message_bytes", ss->cleartext_message_bytes);
-    if (ss->proto == MAIL_IMAP)
+    if (ss->proto == PROTO_IMAP)
         j_bool(j, "login_disabled_violated", ss->login_disabled_violated);
     j_u64(j, "anomalies", ss->anomalies);
     j_obj_end(j);
     if (an != NULL && anon_users_mode(an) != ANON_USERS_HASH)
         return; /* the HELO name and the paths all go: nothing is left of EVE's smtp */
     bool has_helo = ss->helo.n && an == NULL; /* [SESS-ANON-NAMES]: it names the client */
-    if (ss->proto == MAIL_SMTP && (has_helo || ss->mail_from.n || ss->n_rcpt)) {
+    if (ss->proto == PROTO_SMTP && (has_helo || ss->mail_from.n || ss->n_rcpt)) {
         j_obj(j, "smtp"); /* EVE's smtp object */
         if (has_helo)
             j_text(j, "helo", &ss->helo);

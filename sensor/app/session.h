@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 #include "dissector.h"
+#include "proto.h"
 #include "packet/flow.h"
 #include "eve/json.h"
 #include "sensor-limits.h"
 #include "stats.h"
 #include "app/tlssess.h"
-
-enum mail_proto { MAIL_SMTP, MAIL_POP3, MAIL_IMAP };
 
 struct fact_text {
     uint16_t n;                 /* bytes used */
@@ -45,7 +44,7 @@ void starttls_memory_free(struct starttls_memory *m);
 struct session {
     const struct dissector *d;        /* SMTP, POP3 or IMAP; NULL for implicit TLS */
     void *dstate;                     /* the dissector's state (allocated with the session) */
-    uint8_t proto;                    /* enum mail_proto */
+    uint8_t proto;                    /* enum proto: PROTO_SMTP, _POP3 or _IMAP */
     bool is_implicit;                 /* TLS from the first byte */
     bool is_upgraded;                 /* STARTTLS accepted: bytes are TLS from here */
     bool starttls_requested;          /* STARTTLS / STLS sent */
@@ -79,7 +78,7 @@ struct session {
 };
 
 /* A mail session on flow f, for proto (or implicit TLS). */
-struct session *session_new(enum mail_proto proto, bool is_implicit);
+struct session *session_new(enum proto proto, bool is_implicit);
 void session_free(struct session *ss);
 
 /* Reassembled bytes of direction dir (0 = to server). */
@@ -105,11 +104,10 @@ void session_record(const struct session *ss, const struct flow *f, const struct
                     const struct eve_ctx *ec, struct jbuf *j);
 const char *session_proto_name(const struct session *ss);
 
-/* ts: the TLS session that followed an accepted STARTTLS, or NULL */
-const char *session_starttls_verdict(const struct session *ss, const struct tls_session *ts);
+/* What became of STARTTLS; ts: the TLS session that followed an accepted STARTTLS, or NULL */
+enum starttls_outcome session_starttls(const struct session *ss, const struct tls_session *ts);
 
 /* The host name the server gave in its greeting, if it looks like one (else NULL). */
 const char *session_server_name(const struct session *ss, char *buf, size_t n);
-const char *session_port_class(uint16_t server_port);
 
 #endif

@@ -32,6 +32,7 @@
 
 #include "dissector.h"
 #include "eve/eve.h"
+#include "proto.h"
 #include "tls-ciphers.h"
 
 struct tls_session *tls_session_new(int from_proto)
@@ -454,7 +455,6 @@ bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *
 
 void tls_session_write(const struct tls_session *ts, const struct anon *an, struct jbuf *j)
 {
-    static const char *const protos[] = {"smtp", "pop3", "imap"};
     char vb[24], t[40], fp[100];
     j_obj(j, "tls");
     /* EVE's fields first: the leaf certificate's, where there is one */
@@ -496,8 +496,8 @@ void tls_session_write(const struct tls_session *ts, const struct anon *an, stru
         j_obj_end(j);
     }
     /* postcard's own */
-    if (ts->from_proto >= 0 && ts->from_proto < 3)
-        j_str(j, "from_proto", protos[ts->from_proto]);
+    if (ts->from_proto >= 0 && proto_is_mail((unsigned)ts->from_proto))
+        j_str(j, "from_proto", proto_name((unsigned)ts->from_proto));
     else
         j_null(j, "from_proto");
     if (ts->seen_ch) {

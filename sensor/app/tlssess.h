@@ -41,7 +41,7 @@ struct tls_cert_verdict {
 
 struct tls_session {
     void *dstate;          /* TLS dissector state; freed once the handshake is over */
-    int from_proto;        /* enum mail_proto it was upgraded from, -1 for none */
+    int from_proto;        /* enum proto it was upgraded from, -1 for none */
     bool seen_ch, seen_sh; /* hellos seen */
     bool is_sslv2_hello;   /* the client used an SSLv2-format hello */
     bool is_sslv2;         /* the server answered in SSLv2 */

@@ -19,16 +19,6 @@
 #include "eve/eve.h"
 #include "tls-ciphers.h"
 
-/* The index of name among field f's values, or -1. */
-static int value_index(enum rule_field f, const char *name)
-{
-    const struct rule_field_info *fi = rule_field_info(f);
-    for (size_t i = 0; i < fi->n_values; i++)
-        if (strcmp(fi->values[i], name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static void set_num(struct rule_fact *v, int64_t num)
 {
     v->is_set = true;
@@ -40,13 +30,6 @@ static void set_str(struct rule_fact *v, const char *s, size_t n)
     v->is_set = true;
     v->str = s;
     v->len = n;
-}
-
-static void set_enum(struct rule_fact *v, enum rule_field f, const char *name)
-{
-    int i = value_index(f, name);
-    if (i >= 0)
-        set_num(v, i);
 }
 
 /* A wire version as enum rule_version, or -1 (unknown versions are absent). */
@@ -73,19 +56,18 @@ static int version_index(uint16_t v)
 static void mail_facts(struct rule_facts *rf, const struct session *ss, const struct flow *f,
                        const struct tls_session *ts, struct rule_login_facts *lf)
 {
-    static const enum rule_proto protos[] = {RULE_PROTO_SMTP, RULE_PROTO_POP3, RULE_PROTO_IMAP};
     static const enum rule_login_result results[] = {
         [LOGIN_UNKNOWN] = RULE_LOGIN_UNKNOWN,
         [LOGIN_SUCCESS] = RULE_LOGIN_SUCCESS,
         [LOGIN_FAILURE] = RULE_LOGIN_FAILURE,
     };
     rf->is_mail = true;
-    rf->mail_proto = protos[ss->proto < 3 ? ss->proto : 0];
-    set_enum(&rf->f[RULE_F_MAIL_STARTTLS], RULE_F_MAIL_STARTTLS, session_starttls_verdict(ss, ts));
-    set_enum(&rf->f[RULE_F_MAIL_PORT_CLASS], RULE_F_MAIL_PORT_CLASS, session_port_class(f->sport));
+    rf->mail_proto = (enum rule_proto)ss->proto; /* the same numbers (rules.h) */
+    set_num(&rf->f[RULE_F_MAIL_STARTTLS], session_starttls(ss, ts));
+    set_num(&rf->f[RULE_F_MAIL_PORT_CLASS], port_class_of(f->sport));
     set_num(&rf->f[RULE_F_MAIL_LOGIN], ss->n_logins > 0);
     set_num(&rf->f[RULE_F_MAIL_CLEARTEXT_MESSAGES], ss->cleartext_messages);
-    if (ss->proto == MAIL_IMAP)
+    if (ss->proto == PROTO_IMAP)
         set_num(&rf->f[RULE_F_MAIL_LOGIN_DISABLED_VIOLATED], ss->login_disabled_violated);
     for (unsigned i = 0; i < ss->n_logins; i++) {
         const struct login_fact *l = &ss->logins[i];
@@ -110,21 +92,15 @@ static void tls_facts(struct rule_facts *rf, const struct tls_session *ts)
         if ((v = version_index(ts->is_sslv2 ? 0x0002 : ts->version)) >= 0)
             set_num(&rf->f[RULE_F_TLS_VERSION], v);
         set_str(&rf->f[RULE_F_TLS_CIPHER], ts->cipher_name, strlen(ts->cipher_name));
-        int64_t mask = 0;
-        for (unsigned b = 0; b < TLS_WEAK_COUNT; b++) {
-            int k;
-            if ((ts->weak & (1u << b)) &&
-                (k = value_index(RULE_F_TLS_CIPHER_WEAKNESS, tls_weakness_name(1u << b))) >= 0)
-                mask |= (int64_t)1 << k;
-        }
-        set_num(&rf->f[RULE_F_TLS_CIPHER_WEAKNESS], mask);
+        /* the rule field's values are tls_weakness_names: bit i is value i */
+        set_num(&rf->f[RULE_F_TLS_CIPHER_WEAKNESS], ts->weak);
     }
     if (ts->seen_ch && (v = version_index(ts->client_max)) >= 0)
         set_num(&rf->f[RULE_F_TLS_CLIENT_MAX_VERSION], v);
     if (ts->sni[0])
         set_str(&rf->f[RULE_F_TLS_SNI], ts->sni, strlen(ts->sni));
-    if (ts->from_proto >= 0 && ts->from_proto < 3)
-        set_num(&rf->f[RULE_F_TLS_FROM_PROTO], ts->from_proto); /* smtp, pop3, imap */
+    if (ts->from_proto >= 0 && proto_is_mail((unsigned)ts->from_proto))
+        set_num(&rf->f[RULE_F_TLS_FROM_PROTO], ts->from_proto); /* values: proto_names */
     set_num(&rf->f[RULE_F_TLS_HANDSHAKE_COMPLETE], tls_session_succeeded(ts));
     set_num(&rf->f[RULE_F_TLS_ALERT], ts->alert_seen);
     if (ts->alert_seen && !ts->alert_encrypted)

@@ -7,7 +7,7 @@
  *   every --summary-interval seconds ─▶ summary_record ─▶ outputs ("summary")
  *
  * What is counted comes from the same facts the "mail", "tls" and "alert"
- * records show (session_starttls_verdict, the logins, tls_version_name,
+ * records show (session_starttls, the logins, tls_version_name,
  * the suite's weakness bits, the leaf certificate's verdicts), so a count
  * can always be checked against the records of the same run.
  *
@@ -165,20 +165,6 @@ static const char *const TOT_NAMES[TOT_COUNT] = {
     "alerts",       "bytes",    "cleartext", "cleartext_logins", "cleartext_messages",
     "implicit_tls", "sessions", "starttls"};
 
-/* STARTTLS outcomes (docs/eve.md, mail.starttls) */
-enum {
-    OC_FAILED,
-    OC_IMPLICIT,
-    OC_NOT_OFFERED,
-    OC_OFFERED_UNUSED,
-    OC_REFUSED,
-    OC_STRIPPED,
-    OC_UPGRADED,
-    OC_COUNT
-};
-static const char *const OC_NAMES[OC_COUNT] = {
-    "failed", "implicit", "not-offered", "offered-unused", "refused", "stripped", "upgraded"};
-
 /* a port's counters; its logins are in struct sum_logins */
 enum {
     PT_BYTES,
@@ -189,7 +175,7 @@ enum {
     PT_SESSIONS,
     PT_STARTTLS,
     PT_OUTCOME,
-    PT_WIDTH = PT_OUTCOME + OC_COUNT
+    PT_WIDTH = PT_OUTCOME + STARTTLS_OUTCOME_COUNT /* then a count per enum starttls_outcome */
 };
 
 enum { SV_ALERTS, SV_FINDINGS, SV_WIDTH = SV_FINDINGS + RULE_CLASS_COUNT };
@@ -309,14 +295,6 @@ static bool is_anonymized(const struct eve_ctx *ec)
     return ec != NULL && ec->anon != NULL;
 }
 
-static int outcome_index(const char *verdict)
-{
-    for (int i = 0; i < OC_COUNT; i++)
-        if (strcmp(OC_NAMES[i], verdict) == 0)
-            return i;
-    return OC_NOT_OFFERED; /* session_starttls_verdict returns only the names above */
-}
-
 /* The mechanism's counters in a port's logins: [SUM-MAP-CAP] past SUM_MECHS_MAX names,
  * SUM_OTHER_MECHS. */
 static struct sum_mech *mech_at(struct sum_logins *lg, const char *name)
@@ -380,8 +358,8 @@ static void count_geo(struct summary *sm, const struct eve_ctx *ec, const struct
 static void count_mail(struct summary *sm, const struct eve_ctx *ec, const struct flow *f,
                        const struct session *ss, const struct tls_session *ts, size_t n_hits)
 {
-    int oc = outcome_index(session_starttls_verdict(ss, ts));
-    bool implicit = oc == OC_IMPLICIT, upgraded = oc == OC_UPGRADED;
+    enum starttls_outcome oc = session_starttls(ss, ts);
+    bool implicit = oc == STARTTLS_IMPLICIT, upgraded = oc == STARTTLS_UPGRADED;
     bool cleartext = !implicit && !upgraded; /* no TLS in effect: docs/summary.md */
     uint64_t bytes = f->bytes[0] + f->bytes[1];
     char key[SUM_KEY_BYTES];
@@ -678,7 +656,8 @@ static void write_ports(struct sum_out *o, struct summary *sm)
         o_u64(o, "logins_not_listed", v[PT_NOT_LISTED]);
         o_u64(o, "sessions", v[PT_SESSIONS]);
         o_u64(o, "starttls", v[PT_STARTTLS]);
-        o_counts(o, "starttls_outcome", OC_NAMES, v + PT_OUTCOME, OC_COUNT);
+        o_counts(o, "starttls_outcome", starttls_outcome_names, v + PT_OUTCOME,
+                 STARTTLS_OUTCOME_COUNT);
         o_close(o, '}');
     }
     o_close(o, '}');

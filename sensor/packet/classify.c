@@ -61,56 +61,47 @@ void classifier_free(struct classifier *cl)
     free(cl);
 }
 
-enum app classify_port_app(uint16_t port)
+enum proto classify_port_app(uint16_t port)
 {
-    switch (port) {
-    case 25:
-    case 587:
-        return APP_SMTP;
-    case 110:
-        return APP_POP3;
-    case 143:
-        return APP_IMAP;
-    case 465:
-    case 993:
-    case 995:
-        return APP_TLS;
-    default:
-        return APP_UNKNOWN;
-    }
+    const struct mail_port *mp = mail_port_find(port);
+    if (mp == NULL)
+        return PROTO_UNKNOWN;
+    return mp->is_implicit_tls ? PROTO_TLS : mp->proto;
 }
 
 bool classify_port_implicit_tls(uint16_t port)
 {
-    return port == 465 || port == 993 || port == 995;
+    const struct mail_port *mp = mail_port_find(port);
+    return mp != NULL && mp->is_implicit_tls;
 }
 
 void classify_init(struct classify *c, uint16_t client_port, uint16_t server_port)
 {
     memset(c, 0, sizeof *c);
+    c->app = c->ndpi_app = PROTO_UNKNOWN;
     c->port_hint = (uint8_t)classify_port_app(server_port);
-    if (c->port_hint == APP_UNKNOWN)
+    if (c->port_hint == PROTO_UNKNOWN)
         c->port_hint = (uint8_t)classify_port_app(client_port);
 }
 
-static enum app ndpi_to_app(uint16_t id)
+static enum proto ndpi_to_app(uint16_t id)
 {
     switch (id) {
     case NDPI_PROTOCOL_MAIL_SMTP:
-        return APP_SMTP;
+        return PROTO_SMTP;
     case NDPI_PROTOCOL_MAIL_POP:
-        return APP_POP3;
+        return PROTO_POP3;
     case NDPI_PROTOCOL_MAIL_IMAP:
-        return APP_IMAP;
+        return PROTO_IMAP;
     case NDPI_PROTOCOL_MAIL_SMTPS:
     case NDPI_PROTOCOL_MAIL_POPS:
     case NDPI_PROTOCOL_MAIL_IMAPS:
     case NDPI_PROTOCOL_TLS:
-        return APP_TLS;
+        return PROTO_TLS;
     case NDPI_PROTOCOL_UNKNOWN:
-        return APP_UNKNOWN;
+        return PROTO_UNKNOWN;
     default:
-        return APP_OTHER;
+        return PROTO_OTHER;
     }
 }
 
@@ -118,14 +109,14 @@ static void ndpi_done(struct classifier *cl, struct classify *c, ndpi_protocol p
 {
     c->ndpi_master = pr.master_protocol;
     c->ndpi_proto = pr.app_protocol;
-    enum app a = ndpi_to_app(pr.master_protocol);
-    if (a == APP_UNKNOWN || a == APP_OTHER) {
-        enum app b = ndpi_to_app(pr.app_protocol);
-        if (b != APP_UNKNOWN)
+    enum proto a = ndpi_to_app(pr.master_protocol);
+    if (a == PROTO_UNKNOWN || a == PROTO_OTHER) {
+        enum proto b = ndpi_to_app(pr.app_protocol);
+        if (b != PROTO_UNKNOWN)
             a = b;
     }
     c->ndpi_app = (uint8_t)a;
-    if (c->app == APP_UNKNOWN && a != APP_UNKNOWN) {
+    if (c->app == PROTO_UNKNOWN && a != PROTO_UNKNOWN) {
         c->app = (uint8_t)a;
         c->by = BY_NDPI;
     }
@@ -220,18 +211,18 @@ void classify_stream_start(struct classify *c, int dir, const uint8_t *p, size_t
     c->is_sniffed[dir] = true;
     if (dir == 0 && !c->is_sniffed[1])
         c->client_first = true;
-    enum app a = APP_UNKNOWN;
+    enum proto a = PROTO_UNKNOWN;
     if (classify_bytes_are_tls(p, n)) {
-        a = APP_TLS;
+        a = PROTO_TLS;
     } else if (dir == 1 && !c->client_first) { /* [CLS-REDIS-OK] servers speak first */
         if (starts(p, n, "220 ") || starts(p, n, "220-") || starts(p, n, "220\r"))
-            a = APP_SMTP;
+            a = PROTO_SMTP;
         else if (starts(p, n, "+OK"))
-            a = APP_POP3;
+            a = PROTO_POP3;
         else if (starts(p, n, "* OK") || starts(p, n, "* PREAUTH"))
-            a = APP_IMAP;
+            a = PROTO_IMAP;
     }
-    if (a != APP_UNKNOWN && (c->by != BY_CONTENT)) {
+    if (a != PROTO_UNKNOWN && (c->by != BY_CONTENT)) {
         c->app = (uint8_t)a;
         c->by = BY_CONTENT;
     }
@@ -239,7 +230,7 @@ void classify_stream_start(struct classify *c, int dir, const uint8_t *p, size_t
 
 bool classify_is_mail_or_tls(const struct classify *c)
 {
-    return c->app == APP_SMTP || c->app == APP_POP3 || c->app == APP_IMAP || c->app == APP_TLS;
+    return proto_is_mail(c->app) || c->app == PROTO_TLS;
 }
 
 bool classify_is_settled(const struct classify *c)
@@ -250,9 +241,8 @@ bool classify_is_settled(const struct classify *c)
 const char *classify_app_name(const struct classifier *cl, const struct classify *c, char *buf,
                               size_t n)
 {
-    static const char *const own[] = {"unknown", "smtp", "pop3", "imap", "tls", "other"};
-    if (c->app != APP_OTHER && c->app != APP_UNKNOWN)
-        return own[c->app];
+    if (c->app != PROTO_OTHER && c->app != PROTO_UNKNOWN)
+        return proto_name(c->app);
     uint16_t id = c->ndpi_master != NDPI_PROTOCOL_UNKNOWN ? c->ndpi_master : c->ndpi_proto;
     if (id == NDPI_PROTOCOL_UNKNOWN)
         return "unknown";

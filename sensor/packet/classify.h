@@ -12,16 +12,8 @@
 
 #include "common.h"
 #include "packet/decode.h"
+#include "proto.h"
 #include "stats.h"
-
-enum app {
-    APP_UNKNOWN, /* not decided yet, or never */
-    APP_SMTP,    /* RFC 5321 */
-    APP_POP3,    /* RFC 1939 */
-    APP_IMAP,    /* RFC 9051 */
-    APP_TLS,     /* TLS or SSL from the first byte */
-    APP_OTHER,   /* something nDPI named that is not mail or TLS */
-};
 
 enum class_by {
     BY_NONE,    /* nothing decided */
@@ -32,10 +24,10 @@ enum class_by {
 
 /* Per-flow classification state. */
 struct classify {
-    uint8_t app;          /* enum app: postcard's verdict */
+    uint8_t app;          /* enum proto: postcard's verdict */
     uint8_t by;           /* enum class_by: what decided it */
-    uint8_t port_hint;    /* enum app suggested by a well-known mail port */
-    uint8_t ndpi_app;     /* enum app that nDPI's answer maps to */
+    uint8_t port_hint;    /* enum proto suggested by a well-known mail port */
+    uint8_t ndpi_app;     /* enum proto that nDPI's answer maps to */
     bool is_ndpi_done;    /* nDPI answered or gave up; its state is freed */
     bool is_sniffed[2];   /* first bytes of each direction examined */
     bool client_first;    /* the client sent payload before the server did */
@@ -79,8 +71,8 @@ const char *classify_ndpi_name(const struct classifier *cl, const struct classif
 /* Do these first bytes of a stream start TLS (a record header or an SSLv2 hello)? */
 bool classify_bytes_are_tls(const uint8_t *p, size_t n);
 
-/* Well-known mail port → the app it suggests (APP_UNKNOWN if none). */
-enum app classify_port_app(uint16_t port);
+/* Well-known mail port → the app it suggests (PROTO_UNKNOWN if none). */
+enum proto classify_port_app(uint16_t port);
 bool classify_port_implicit_tls(uint16_t port);
 
 #endif

@@ -182,7 +182,7 @@ static struct flow *oldest(struct flow_table *ft)
 
 static bool is_server_port(uint16_t p)
 {
-    return classify_port_app(p) != APP_UNKNOWN;
+    return classify_port_app(p) != PROTO_UNKNOWN;
 }
 
 /* Who is the client of a flow first seen with packet pk? */

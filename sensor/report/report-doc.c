@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "sensor-limits.h"
 
 #define SENSORS_NAMED 10 /* sensors named in the opening line; the rest are counted */
@@ -238,25 +239,22 @@ static void opening(struct rep_out *o, const struct jval *doc)
 
 /* ---- ports ----------------------------------------------------------------------------- */
 
-/* The STARTTLS outcomes of the mail record (README), in the order of the table. */
-static const char *const outcomes[] = {"implicit", "upgraded",       "failed",     "refused",
-                                       "stripped", "offered-unused", "not-offered"};
-#define N_OUTCOMES (sizeof outcomes / sizeof outcomes[0])
+/* The STARTTLS outcomes of the mail record (proto.h), in the order of the table. */
 
 static size_t outcome_index(const struct jmember *m)
 {
     size_t j = 0;
-    while (j < N_OUTCOMES &&
-           !(strlen(outcomes[j]) == m->klen && memcmp(outcomes[j], m->key, m->klen) == 0))
+    while (j < STARTTLS_OUTCOME_COUNT && !(strlen(starttls_outcome_names[j]) == m->klen &&
+                                           memcmp(starttls_outcome_names[j], m->key, m->klen) == 0))
         j++;
-    return j; /* N_OUTCOMES: another name */
+    return j; /* STARTTLS_OUTCOME_COUNT: another name */
 }
 
 static void outcome_table(struct rep_out *o, const struct jval *ports, const struct jmember **order,
                           size_t np)
 {
-    const char *const *known = outcomes;
-    enum { NK = N_OUTCOMES };
+    const char *const *known = starttls_outcome_names;
+    enum { NK = STARTTLS_OUTCOME_COUNT };
     bool used[NK] = {false};
     bool other = false;
     for (size_t i = 0; i < ports->obj.n; i++) {

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "sensor-limits.h"
 
 uint64_t rv_u64(const struct jval *o, const char *key)
@@ -131,21 +132,23 @@ size_t rv_ports(const struct jval *map, const struct jmember **out)
     return sort_ranked(r, map->obj.n, out);
 }
 
-static uint64_t rank_in(const struct jmember *m, const char *const *order)
+static uint64_t rank_in(const struct jmember *m, const char *const *order, size_t n)
 {
-    for (size_t k = 0; order[k] != NULL; k++)
+    for (size_t k = 0; k < n && order[k] != NULL; k++)
         if (strlen(order[k]) == m->klen && memcmp(order[k], m->key, m->klen) == 0)
             return k;
     return 1000; /* not in the list: after it, by key */
 }
 
-static size_t ordered(const struct jval *map, const char *const *order, const struct jmember **out)
+/* order: n names, or fewer ended by NULL */
+static size_t ordered(const struct jval *map, const char *const *order, size_t n,
+                      const struct jmember **out)
 {
     if (map == NULL || map->type != JV_OBJ)
         return 0;
     struct ranked *r = xcalloc(map->obj.n, sizeof *r);
     for (size_t i = 0; i < map->obj.n; i++)
-        r[i] = (struct ranked){&map->obj.m[i], rank_in(&map->obj.m[i], order), 0};
+        r[i] = (struct ranked){&map->obj.m[i], rank_in(&map->obj.m[i], order, n), 0};
     return sort_ranked(r, map->obj.n, out);
 }
 
@@ -154,7 +157,7 @@ static const char *const version_order[] = {"SSLv2",   "SSLv3",   "TLSv1",   "TL
 
 size_t rv_versions(const struct jval *map, const struct jmember **out)
 {
-    return ordered(map, version_order, out);
+    return ordered(map, version_order, SIZE_MAX, out);
 }
 
 size_t rv_version_union(const struct jval *a, const struct jval *b, const struct jmember **out)
@@ -163,9 +166,10 @@ size_t rv_version_union(const struct jval *a, const struct jval *b, const struct
     size_t nb = b != NULL && b->type == JV_OBJ ? b->obj.n : 0;
     struct ranked *r = xcalloc(na + nb, sizeof *r);
     for (size_t i = 0; i < na; i++)
-        r[i] = (struct ranked){&a->obj.m[i], rank_in(&a->obj.m[i], version_order), 0};
+        r[i] = (struct ranked){&a->obj.m[i], rank_in(&a->obj.m[i], version_order, SIZE_MAX), 0};
     for (size_t i = 0; i < nb; i++)
-        r[na + i] = (struct ranked){&b->obj.m[i], rank_in(&b->obj.m[i], version_order), 0};
+        r[na + i] =
+            (struct ranked){&b->obj.m[i], rank_in(&b->obj.m[i], version_order, SIZE_MAX), 0};
     size_t n = sort_ranked(r, na + nb, out), k = 0;
     for (size_t i = 0; i < n; i++) /* the same key from both maps: once */
         if (k == 0 ||
@@ -181,14 +185,12 @@ size_t rv_weaknesses(const struct jval *map, const struct jmember **out)
     static const char *const order[] = {"null", "export", "anon", "des",  "rc2",
                                         "rc4",  "md5",    "3des", "idea", "no-forward-secrecy",
                                         "cbc",  "none",   NULL};
-    return ordered(map, order, out);
+    return ordered(map, order, SIZE_MAX, out);
 }
 
 size_t rv_outcomes(const struct jval *map, const struct jmember **out)
 {
-    static const char *const order[] = {"implicit", "upgraded",       "failed",      "refused",
-                                        "stripped", "offered-unused", "not-offered", NULL};
-    return ordered(map, order, out);
+    return ordered(map, starttls_outcome_names, STARTTLS_OUTCOME_COUNT, out);
 }
 
 size_t rv_by_count(const struct jval *map, const char *field, const struct jmember **out)

@@ -60,7 +60,7 @@ static void count_session(struct summary *sm, const struct flow *f, size_t n_ale
 {
     static const struct rule r = {.classtype = RULE_CLASS_CLEARTEXT_MAIL};
     const struct rule *hits[4] = {&r, &r, &r, &r};
-    struct session *ss = session_new(MAIL_SMTP, false);
+    struct session *ss = session_new(PROTO_SMTP, false);
     summary_session(sm, &EC, f, ss, NULL, hits, n_alerts);
     session_free(ss);
 }
@@ -117,7 +117,7 @@ TEST(mechanisms_past_the_cap_are_counted_under_other_mechanisms)
     struct flow f;
     make_flow(&f, 1, 587, 0);
     for (int k = 0; k < 2; k++) {
-        struct session *ss = session_new(MAIL_SMTP, false);
+        struct session *ss = session_new(PROTO_SMTP, false);
         ss->n_logins = SESSION_MAX_LOGINS;
         for (unsigned i = 0; i < SESSION_MAX_LOGINS; i++) {
             snprintf(ss->logins[i].mech, sizeof ss->logins[i].mech, "x-mech-%02u",
@@ -189,7 +189,7 @@ TEST(wire_text_in_keys_is_escaped_and_keys_are_in_byte_order)
         make_flow(&f, 1, ports[i], 0);
         count_session(sm, &f, 0);
     }
-    struct session *ss = session_new(MAIL_IMAP, false);
+    struct session *ss = session_new(PROTO_IMAP, false);
     ss->n_logins = 2;
     snprintf(ss->logins[0].mech, sizeof ss->logins[0].mech, "a\"b\\c\x01\xff\xc3\xa9");
     snprintf(ss->logins[1].mech, sizeof ss->logins[1].mech, "plain");

@@ -145,38 +145,10 @@ enum rule_field {
     RULE_F_COUNT
 };
 
-/* Values of the enum, set and version fields: the index in the field's list. */
-enum rule_starttls {
-    RULE_STARTTLS_IMPLICIT,
-    RULE_STARTTLS_UPGRADED,
-    RULE_STARTTLS_FAILED,
-    RULE_STARTTLS_REFUSED,
-    RULE_STARTTLS_STRIPPED,
-    RULE_STARTTLS_OFFERED_UNUSED,
-    RULE_STARTTLS_NOT_OFFERED,
-};
-enum rule_port_class {
-    RULE_PORT_RELAY,
-    RULE_PORT_SUBMISSION,
-    RULE_PORT_ACCESS,
-    RULE_PORT_IMPLICIT_TLS,
-    RULE_PORT_OTHER,
-};
+/* Values of the enum, set and version fields: the index in the field's list. mail.starttls,
+ * mail.port_class and tls.from_proto take proto.h's enums (starttls_outcome, port_class,
+ * proto); tls.cipher_weakness is a set of tls-ciphers.h's bits (value i: bit 1 << i). */
 enum rule_login_result { RULE_LOGIN_SUCCESS, RULE_LOGIN_FAILURE, RULE_LOGIN_UNKNOWN };
-enum rule_from_proto { RULE_FROM_SMTP, RULE_FROM_POP3, RULE_FROM_IMAP };
-enum rule_weakness {
-    RULE_WEAK_NULL,
-    RULE_WEAK_EXPORT,
-    RULE_WEAK_ANON,
-    RULE_WEAK_DES,
-    RULE_WEAK_3DES,
-    RULE_WEAK_RC4,
-    RULE_WEAK_MD5,
-    RULE_WEAK_RC2,
-    RULE_WEAK_IDEA,
-    RULE_WEAK_NO_FORWARD_SECRECY,
-    RULE_WEAK_CBC,
-};
 /* Ordered: a smaller value is an older version. TLSv1.3-draftNN is tls1.3. */
 enum rule_version {
     RULE_VER_SSLV2,

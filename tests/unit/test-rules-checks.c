@@ -4,6 +4,7 @@
  * default rule files (which must load with no error and no warning).
  */
 #include "rules-harness.h"
+#include "tls-ciphers.h"
 
 #define CL_TAIL "(msg:\"x\"; mail.login; classtype:cleartext-login; sid:1;)"
 #define RULE_SID(n)                                                                                \
@@ -219,11 +220,11 @@ TEST(field_table_matches_the_facts)
     ASSERT(rule_field_info(RULE_F_COUNT) == NULL);
     ASSERT(rule_field_info(RULE_F_MAIL_LOGIN_MECHANISM)->is_nocase);
     ASSERT(!rule_field_info(RULE_F_MAIL_LOGIN_USER)->is_nocase);
-    ASSERT_STREQ(rule_field_info(RULE_F_MAIL_STARTTLS)->values[RULE_STARTTLS_OFFERED_UNUSED],
+    ASSERT_STREQ(rule_field_info(RULE_F_MAIL_STARTTLS)->values[STARTTLS_OFFERED_UNUSED],
                  "offered-unused");
-    ASSERT_STREQ(rule_field_info(RULE_F_TLS_CIPHER_WEAKNESS)->values[RULE_WEAK_NO_FORWARD_SECRECY],
+    ASSERT_STREQ(rule_field_info(RULE_F_TLS_CIPHER_WEAKNESS)->values[__builtin_ctz(TLS_WEAK_NO_FS)],
                  "no-forward-secrecy");
-    ASSERT_STREQ(rule_field_info(RULE_F_MAIL_PORT_CLASS)->values[RULE_PORT_IMPLICIT_TLS],
+    ASSERT_STREQ(rule_field_info(RULE_F_MAIL_PORT_CLASS)->values[PORT_CLASS_IMPLICIT_TLS],
                  "implicit-tls");
     ASSERT_EQ(rule_field_info(RULE_F_TLS_ALERT_DESCRIPTION)->max, 255);
     for (int c = 0; c < RULE_CLASS_COUNT; c++)
@@ -340,7 +341,7 @@ TEST(default_rules_follow_the_severity_policy)
         ASSERT(r->n_refs >= 1);
         bool on25 = r->dst_ports.n == 1 && r->dst_ports.r[0].lo == 25 && r->dst_ports.r[0].hi == 25;
         const struct rule_pred *pc = find_pred(r, RULE_F_MAIL_PORT_CLASS);
-        bool relay = pc && pc->op == RULE_OP_EQ && pc->values[0].num == RULE_PORT_RELAY;
+        bool relay = pc && pc->op == RULE_OP_EQ && pc->values[0].num == PORT_CLASS_RELAY;
         bool user_facing = pc && pc->op == RULE_OP_IN;
         switch (c) {
         case RULE_CLASS_CLEARTEXT_LOGIN:

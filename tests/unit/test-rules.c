@@ -332,7 +332,7 @@ static const struct invalid_case INVALID[] = {
     {"alert tls any any -> any any (msg:\"x\"; tls.cipher_weakness:[rc4,weak]; classtype:sslv3; "
      "sid:1;)",
      "t.rules:1:65: unknown tls.cipher_weakness value 'weak'; allowed: null, export, anon, des, "
-     "3des, rc4, md5, rc2, idea, no-forward-secrecy, cbc\n",
+     "3des, rc4, md5, no-forward-secrecy, cbc, rc2, idea\n",
      0},
     {"alert tls any any -> any any (msg:\"x\"; tls.cert.key_bits:!<5; classtype:sslv3; sid:1;)",
      "t.rules:1:58: '!' cannot be combined with '<'\n", 0},

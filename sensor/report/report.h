@@ -149,14 +149,16 @@ void ro_table_end(struct rep_out *o);
 /* HTML-escape s[0..n) to f: & < > " ' as entities, control bytes as U+FFFD. */
 void ro_html_escape(FILE *f, const char *s, size_t n);
 
+/* The whole report.md, or report.html (the sections of report-doc.c in a page). 0, or -1. */
+int report_write_md(FILE *f, const struct jval *doc);
+int report_write_html(FILE *f, const struct jval *doc);
+
 /* ---- report-doc.c: the sections, shared by report.md and report.html ------ */
 
 /* Called where a chart belongs (html only); which is "ports", "tls-versions", ... */
 typedef void (*rep_chart_fn)(FILE *f, const struct jval *doc, const char *which);
 
 void report_sections(struct rep_out *o, const struct jval *doc, rep_chart_fn chart);
-int report_write_md(FILE *f, const struct jval *doc);
-int report_write_html(FILE *f, const struct jval *doc);
 
 /* ---- report-svg.c: the charts -------------------------------------------- */
 

@@ -64,8 +64,8 @@ $(BUILD)/dissectors/%.o: dissectors/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -c $< -o $@
 
-# the default rules: this tree's rules/ (override: make RULES_DIR=/usr/share/postcard/rules)
-RULES_DIR ?= $(CURDIR)/rules
+# the default rules: this tree's rules/default/ (override: make RULES_DIR=/usr/share/postcard/rules)
+RULES_DIR ?= $(CURDIR)/rules/default
 $(BUILD)/sensor/main.o: sensor/main.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Isensor -Irules $(DEP_CFLAGS) -DPOSTCARD_RULES_DIR='"$(RULES_DIR)"' -c $< -o $@

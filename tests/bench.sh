@@ -2,7 +2,8 @@
 # make bench: postcard's cost against tcpdump and ndpiReader on the same capture,
 # and the cost of 10,000 loaded rules against the default rules.
 #
-# The captures are built from the project's captures and the shared corpus,
+# The captures are built from the project's captures and the shared corpus
+# (POSTCARD_CORPUS=/path: that one; POSTCARD_CORPUS=none: none),
 # replicated with new addresses (tests/mkbench.py): BENCH_MB (default 400) MiB
 # for the first part, BENCH_RULES_MB (default 1024) for the rules part; mostly
 # non-mail traffic, as on a real link. They are built once and kept in
@@ -23,8 +24,9 @@ mkdir -p "$dir"
 capture() { # MiB -> path of the capture of that size, built once
     local cap="$dir/bench-$1.pcap"
     if [ ! -f "$cap" ]; then
-        local inputs=() f
-        for f in pcaps/*.pcap ../shared/corpus/*/*.pcap; do
+        local inputs=() f corpus=${POSTCARD_CORPUS:-../shared/corpus}
+        [ "$corpus" != none ] || corpus=/nonexistent
+        for f in pcaps/*.pcap "$corpus"/*/*.pcap; do
             [ -f "$f" ] && inputs+=("$f")
         done
         python3 tests/mkbench.py "$cap.tmp" "$1" "${inputs[@]}" >&2
@@ -89,7 +91,7 @@ fi
 rules="$dir/rules10k"
 rm -rf "$rules"
 mkdir -p "$rules"
-cp rules/*.rules "$gen" "$rules/"
+cp rules/default/*.rules "$gen" "$rules/"
 if ! "$BUILD/postcard" --check-rules -R "$rules" >"$dir/rules10k.check" 2>&1; then
     cat "$dir/rules10k.check" >&2
     echo "bench: $rules does not load cleanly" >&2
@@ -137,7 +139,7 @@ printf '%-34s %8.3f s  %8.2f s CPU  %8d alerts\n' "postcard -q -R rules10k -r F"
 for run in default rules10k; do # the engine's own account, from the summaries
     printf '  %-9s %s\n' "$run:" "$(sed -n 's/^ *alerts: *//p' "$dir/alerts-$run.summary")"
 done
-echo "  (rules10k: $n_rules rules: rules/*.rules and $gen; alerts in $dir/alerts-*.json)"
+echo "  (rules10k: $n_rules rules: rules/default/*.rules and $gen; alerts in $dir/alerts-*.json)"
 printf '10,000 rules / default rules: %.2fx (goal: at most 1.10x)\n' \
     "$(echo "$t_10k / $t_def" | bc -l)"
 printf '  in CPU time (user+sys):     %.2fx\n' "$(echo "$cpu_10k / $cpu_def" | bc -l)"

@@ -36,7 +36,7 @@ def records(out):
         r.pop("pcap_filename", None)
     return recs
 
-RULES_DIR = os.path.join(ROOT, "rules")
+RULES_DIR = os.path.join(ROOT, "rules", "default")
 
 FINDINGS = ("cleartext-login", "cleartext-mail", "starttls-not-offered", "starttls-offered-unused",
             "starttls-refused", "starttls-failed", "starttls-stripped", "login-disabled-violated",
@@ -97,7 +97,7 @@ def default_rules():
 
 
 def rules_copy(d, drop=(), extra=None):
-    """Copy rules/*.rules into d without the rules whose sid is in drop; extra: d/local.rules."""
+    """Copy rules/default/*.rules into d without the rules whose sid is in drop; extra: d/local.rules."""
     os.makedirs(d, exist_ok=True)
     for f in glob.glob(os.path.join(RULES_DIR, "*.rules")):
         with open(f) as fh:

@@ -317,9 +317,9 @@ static void load_clean(const char *path, size_t want_rules)
 
 TEST(default_rules_load_clean)
 {
-    load_clean("rules/mail.rules", 22);
-    load_clean("rules/tls.rules", 19);
-    load_clean("rules", 41);
+    load_clean("rules/default/mail.rules", 22);
+    load_clean("rules/default/tls.rules", 19);
+    load_clean("rules/default", 41);
 }
 
 TEST(default_rules_follow_the_severity_policy)
@@ -327,7 +327,7 @@ TEST(default_rules_follow_the_severity_policy)
     struct ruleset *rs = ruleset_new();
     struct rule_diag d;
     rule_diag_init(&d);
-    ASSERT_EQ(rules_load_path(rs, "rules", NULL, &d), 0);
+    ASSERT_EQ(rules_load_path(rs, "rules/default", NULL, &d), 0);
     bool covered[RULE_CLASS_COUNT] = {false};
     for (size_t i = 0; i < ruleset_len(rs); i++) {
         const struct rule *r = ruleset_rule(rs, i);

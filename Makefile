@@ -38,6 +38,7 @@ TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin opens
               ca-certificates python3 iproute2 tcpreplay chromium
 RUN_DEBS   := ca-certificates python3
 BENCH_DEBS := hyperfine bc time
+LINT_DEBS  := cppcheck clang-format
 
 SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c sensor/*/*.c))
 DISSECT_SRC := $(wildcard dissectors/*.c)
@@ -49,7 +50,8 @@ DISSECT_OBJ := $(DISSECT_SRC:%.c=$(BUILD)/%.o)
 RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test check-libs bench pcaps lint \
+.PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test deps-lint check-libs bench \
+        pcaps lint \
         format format-check clean
 
 all: check-libs $(BUILD)/postcard
@@ -154,7 +156,10 @@ bench: deps-test
 pcaps:
 	bash pcaps/make-pcaps.sh
 
-lint:
+deps-lint:
+	$(call install_missing,$(LINT_DEBS))
+
+lint: deps-lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	  --suppress=missingIncludeSystem -Isensor -Idissectors -Irules sensor dissectors rules
 	@! grep -nE '\b(strcpy|strcat|sprintf|strtok|gets|atoi|alloca)\s*\(' \
@@ -163,10 +168,10 @@ lint:
 # every C file of the tree
 FORMAT_SRC = $(shell find sensor dissectors rules tests -name "*.[ch]" 2>/dev/null)
 
-format:
+format: deps-lint
 	@clang-format -i $(FORMAT_SRC)
 
-format-check:
+format-check: deps-lint
 	@clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:

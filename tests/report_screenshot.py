@@ -5,7 +5,8 @@
 
 Chromium's --screenshot takes the window, not the page: the window is made tall, and the
 white rows below the page's last pixel are cut off (keeping a margin). Standard library
-only: the PNG is decoded and written again with zlib (tests/integration_report.py decodes).
+only: the PNG is decoded (with tests/integration/test_report.py's decoder) and written again
+with zlib.
 """
 import os
 import shutil
@@ -15,8 +16,8 @@ import sys
 import tempfile
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from integration_report import png_pixels  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
+from test_report import png_pixels  # noqa: E402
 
 
 def write_png(path, w, rows, bpp):

@@ -2,10 +2,11 @@
 """postcard alert tests: the rule engine end to end, the real binary on real captures.
 
 What an alert should say is derived without postcard: from the capture script's verdict files
-(pcaps/*.verdicts.json, *.tls.json), the corpus labels (../shared/corpus/labels), tshark and
-openssl reading the captures, and the text of the rule files. Runs as tests/integration.py does
-(test_* functions, "ok - / not ok - / skip -" lines, $BUILD/postcard checked for sanitizer
-reports), closing with "integration-alerts: N passed, N failed, N skipped".
+(pcaps/*.verdicts.json, *.tls.json), the corpus labels (labels/ of the corpus), tshark and
+openssl reading the captures, and the text of the rule files. Runs as every suite does
+(tests/integration/common.py: test_* functions, "ok - / not ok - / skip -" lines,
+$BUILD/postcard checked for sanitizer reports), closing with
+"integration-alerts: N passed, N failed, N skipped".
 """
 import calendar
 import collections
@@ -24,14 +25,13 @@ import tempfile
 import time
 import xml.etree.ElementTree as ET
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as I  # noqa: E402
-from integration import BIN, PCAPS, ROOT, Skip, run  # noqa: E402
+import common as C
+from common import PCAPS, ROOT, run
 
 
 def records(out):
     """The records, without pcap_filename: runs reading a pipe ("stdin") and a file compare equal."""
-    recs = I.records(out)
+    recs = C.records(out)
     for r in recs:
         r.pop("pcap_filename", None)
     return recs
@@ -255,16 +255,6 @@ def syn_clients(path):
     return {int(port): addr(a or b) for a, b, port in rows}
 
 
-def pcap_records(data):
-    """Offsets of the records of a classic pcap, and its byte order."""
-    e = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    offs, off = [], 24
-    while off + 16 <= len(data):
-        offs.append(off)
-        off += 16 + struct.unpack_from(e + "I", data, off + 8)[0]
-    return offs, e
-
-
 # --- the project's captures --------------------------------------------------------
 
 def project_captures():
@@ -372,7 +362,7 @@ def label_findings(info):
     exp = set()
     unk = {"cleartext-mail", "cert-untrusted", "cert-name-mismatch"}
     for m in info.get("mail_streams", []):
-        _, srv, st, logins = I.label_expectation(m)
+        _, srv, st, logins = C.label_expectation(m)
         # a bearer token (XOAUTH2, OAUTHBEARER) in clear is an exposed credential (corpus README)
         if logins or any(re.search(r"XOAUTH2|OAUTHBEARER", c["mech"], re.I) for c in m["creds"]):
             exp.add("cleartext-login")
@@ -384,12 +374,12 @@ def label_findings(info):
         if m.get("logindisabled") and any(c["mech"] == "LOGIN" for c in m["creds"]):
             exp.add("login-disabled-violated")
     # no stripped STARTTLS in the corpus (README, "Known traps"): starttls-stripped never expected
-    if info["path"] in I.TLS_INSIDE_OTHER:
+    if info["path"] in C.TLS_INSIDE_OTHER:
         return exp, unk | TLS_CATS     # TLS inside FTP/Gnutella/SOCKS: postcard does not follow it
     t = info.get("tls") or {}
-    if info["path"] in I.TLS_LABEL_MISSED_SH:
+    if info["path"] in C.TLS_LABEL_MISSED_SH:
         unk |= CERT_CATS
-    versions, suites = I.TLS_LABEL_MISSED_SH.get(info["path"],
+    versions, suites = C.TLS_LABEL_MISSED_SH.get(info["path"],
                                                  (t.get("server_versions", {}), t.get("ciphers", {})))
     for v in versions:
         exp |= version_findings(v)
@@ -426,7 +416,7 @@ def label_findings(info):
 def test_corpus_alerts_match_labels():
     """Per corpus file: alert categories == what the labels imply, for what the labels speak of."""
     bad, n = [], 0
-    for cap, info in I.corpus_labels():
+    for cap, info in C.corpus_labels():
         exp, unk = label_findings(info)
         _, out, _ = run(["-q", "--tls-all-ports", "-r", cap])
         got = cats(alerts(out))
@@ -465,36 +455,22 @@ def test_deleting_a_rule_removes_its_alerts():
 
 
 def run_with_sighup(args, cap, rule_file, new_text, cut=None):
-    """Feed cap through a pipe; halfway (or before record cut), rewrite rule_file, send SIGHUP,
-    then the rest."""
+    """Feed cap through a pipe up to record cut (default: half of its records); once postcard
+    has handled all of that, rewrite rule_file, send SIGHUP, then write the rest. The reload
+    comes before the next packet is handled: the records from cut on meet the new rules."""
     with open(cap, "rb") as fh:
         data = fh.read()
-    offs, _ = pcap_records(data)
+    offs, _ = C.pcap_record_offsets(data)
     cut = offs[len(offs) // 2 if cut is None else cut]
-    r, w = os.pipe()
-    p = subprocess.Popen([BIN] + args + ["-r", "-"], stdin=r, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    os.close(r)
-    try:
-        os.write(w, data[:cut])
-        time.sleep(1.5)
+    with C.Postcard(args + ["-r", "-"]) as pc:
+        pc.feed(data[:cut])
+        pc.wait_stdin_drained()
         write(rule_file, new_text)
-        p.send_signal(signal.SIGHUP)
-        time.sleep(0.5)
-        os.write(w, data[cut:])
-        os.close(w)
-        w = None
-        out, err = p.communicate(timeout=120)
-    finally:
-        if w is not None:
-            os.close(w)
-        if p.poll() is None:
-            p.kill()
-    err = err.decode("utf-8", "replace")
-    for m in I.SAN_MARKERS:
-        assert m not in err, err[-3000:]
-    assert p.returncode == 0, (p.returncode, err)
-    return out.decode("utf-8", "replace"), err
+        pc.signal(signal.SIGHUP)
+        pc.feed(data[cut:])
+        st, out, err = pc.finish(timeout=120)
+    assert st == 0, (st, err)
+    return out, err
 
 
 def mail_rules_without(d, sid):
@@ -636,7 +612,7 @@ def shifted_copy(src, dst, after_stream, secs):
     last = max(i for i, s in enumerate(streams) if s.strip() == str(after_stream))
     with open(src, "rb") as fh:
         data = bytearray(fh.read())
-    offs, e = pcap_records(data)
+    offs, e = C.pcap_record_offsets(data)
     assert len(offs) == len(streams)
     for i, off in enumerate(offs):
         if i > last:
@@ -846,16 +822,17 @@ def test_config_variables_scope_rules():
 
 
 def test_no_password_in_alerts():
-    """Alerts carry the session's mail object: still no password, no token."""
+    """Alerts carry the session's mail object: still no password, no token. The secrets
+    pcaps/README.md says are readable on the wire are in the bytes of the captures read."""
     files = captures_with(lambda w: any(l["cleartext"] for l in w["logins"]))
-    with open(os.path.join(PCAPS, "README.md")) as fh:
-        secrets = set(re.findall(r"postcard-(?:secret|token)-\d+", fh.read()))
-    assert secrets
-    if os.path.isdir(I.CORPUS):
-        for cap, info in I.corpus_labels():
+    listed = C.readme_secrets()
+    C.check_on_the_wire({s for s, readable in listed.items() if readable}, files)
+    secrets = set(listed)
+    if C.CORPUS is not None:
+        for cap, info in C.corpus_labels():
             if any(c.get("password_seen") for m in info.get("mail_streams", []) for c in m["creds"]):
                 files.append(cap)
-                secrets |= I.known_secrets_in(cap)
+                secrets |= C.known_secrets_in(cap)
     b64 = __import__("base64")
     secrets |= {b64.b64encode(x.encode("latin-1")).decode() for x in list(secrets)}
     leaks, n = [], 0
@@ -875,4 +852,4 @@ def test_no_password_in_alerts():
 
 
 if __name__ == "__main__":
-    sys.exit(I.run_suite(globals(), "integration-alerts"))
+    sys.exit(C.run_suite(globals()))

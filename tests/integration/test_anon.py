@@ -8,12 +8,11 @@ server certificate's names; taken from the plain run and from pcaps/README.md) a
 the anonymised output; pseudonyms preserve the common prefix of every pair of addresses;
 the same key gives the same output on every run and sensor; alerts fire as without it.
 
-Same runner as tests/integration.py; the last line is
+Same runner as every suite (tests/integration/common.py); the last line is
 "integration-anon: N passed, N failed, N skipped".
 """
 import concurrent.futures
 import ipaddress
-import json
 import os
 import re
 import shutil
@@ -22,9 +21,8 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as I  # noqa: E402
-from integration import PCAPS, Skip, records, run  # noqa: E402
+import common as C
+from common import PCAPS, Skip, records, run
 
 # The Crypto-PAn reference distribution's sample key: the tests know what it maps to.
 REF_KEY = bytes([21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16,
@@ -43,11 +41,11 @@ def key_file(name="ref.key", data=REF_KEY, mode=0o600):
 
 def mail_captures():
     """Every capture of pcaps/, and the corpus captures whose labels list mail."""
-    files = I.project_pcaps()
+    files = C.project_pcaps()
     assert len(files) >= 10, files
     corpus = []
-    if os.path.isdir(I.CORPUS):
-        corpus = [cap for cap, info in I.corpus_labels() if info.get("mail_streams")]
+    if C.CORPUS is not None:
+        corpus = [cap for cap, info in C.corpus_labels() if info.get("mail_streams")]
     return files, corpus
 
 
@@ -168,9 +166,9 @@ def test_project_captures_show_no_address_or_name():
 
 
 def test_corpus_mail_captures_show_no_address_or_name():
+    C.need_corpus()
     _, corpus = mail_captures()
-    if not corpus:
-        raise Skip("../shared/corpus is absent")
+    assert corpus, "no corpus capture has mail"
     check_no_leaks(corpus)
 
 
@@ -316,7 +314,7 @@ def test_rules_on_real_addresses_and_user_names_still_match():
 def test_drop_keeps_the_facts_and_leaves_names_out():
     key = key_file()
     n_logins = n_reply = n_tls = 0
-    for cap in I.project_pcaps():
+    for cap in C.project_pcaps():
         p, a = paired_runs(cap, key)
         for x, y in zip(p, a):
             assert y["anonymized"] is True
@@ -358,7 +356,7 @@ def test_hash_gives_each_user_one_keyed_pseudonym():
     other = key_file("other.key", bytes(reversed(REF_KEY)))
     seen = {}
     n = 0
-    for cap in I.project_pcaps():
+    for cap in C.project_pcaps():
         p, a = paired_runs(cap, key, ["--anonymize-users", "hash"])
         for x, y in zip(p, a):
             if "mail" not in x:
@@ -432,14 +430,13 @@ def test_keygen_writes_a_private_key_and_never_overwrites():
 
 def test_geoip_describes_the_real_addresses():
     """The country and AS of the real address are kept (docs/anonymize.md)."""
-    import integration_eve as E
-    E.need_mmdb()
+    C.need_mmdb()
     key = key_file()
     d = tempfile.mkdtemp(dir=_tmp)
     cap = os.path.join(d, "smtp-plain.pcap")
-    E.rewrite_addresses(os.path.join(PCAPS, "smtp-plain.pcap"), cap,
+    C.rewrite_addresses(os.path.join(PCAPS, "smtp-plain.pcap"), cap,
                         {"10.77.0.1": "81.2.69.142", "10.77.0.2": "89.160.20.128"})
-    args = ["-q", "-r", cap, "--geoip", E.CITY, "--asn", E.ASN]
+    args = ["-q", "-r", cap, "--geoip", C.CITY, "--asn", C.ASN]
     _, plain, _ = run(args)
     _, anon, _ = run(args + ["--anonymize", key])
     n = 0
@@ -471,7 +468,7 @@ def test_summary_names_no_original_address():
 
 if __name__ == "__main__":
     try:
-        status = I.run_suite(globals(), "integration-anon")
+        status = C.run_suite(globals())
     finally:
         shutil.rmtree(_tmp, ignore_errors=True)
     sys.exit(status)

@@ -10,7 +10,7 @@ and commutative at the command line; report.html is rendered by headless Chromiu
 `chromium`): a screenshot that is not blank, and the rendered DOM holding the five charts
 with their marks; hostile strings come out escaped; errors name file:line:col.
 
-Same runner as tests/integration.py; the last line is
+Same runner as every suite (tests/integration/common.py); the last line is
 "integration-report: N passed, N failed, N skipped".
 """
 import html.parser
@@ -24,9 +24,8 @@ import sys
 import tempfile
 import zlib
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as I  # noqa: E402
-from integration import PCAPS, Skip, run  # noqa: E402
+import common as C
+from common import PCAPS, Skip, run
 
 CHARTS = ("chart-ports", "chart-tls-versions", "chart-ciphers", "chart-certs", "chart-hours")
 OUTCOMES = ["implicit", "upgraded", "failed", "refused", "stripped", "offered-unused",
@@ -214,9 +213,9 @@ def write_docs(tmp, docs, prefix="s"):
 
 def report(args, cwd=None, expect=0):
     """Run `postcard report ARGS`; the status must be `expect`. Returns (stdout, stderr)."""
-    p = subprocess.run([I.BIN, "report"] + args, capture_output=True, timeout=300, cwd=cwd)
+    p = subprocess.run([C.BIN, "report"] + args, capture_output=True, timeout=300, cwd=cwd)
     err = p.stderr.decode("utf-8", "replace")
-    for m in I.SAN_MARKERS:
+    for m in C.SAN_MARKERS:
         assert m not in err, "sanitizer report for %s:\n%s" % (args, err[-3000:])
     assert p.returncode == expect, "status %d (want %d) for %s:\n%s" % (
         p.returncode, expect, args, err)
@@ -468,7 +467,7 @@ def test_the_sensors_own_summary_of_the_demo_capture():
 
 
 def test_the_sensors_summaries_of_every_project_capture_merge_exactly():
-    files = I.project_pcaps()
+    files = C.project_pcaps()
     assert len(files) >= 10, files
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
@@ -680,10 +679,10 @@ def test_every_value_of_a_wrong_type_is_refused_with_its_place():
             p = os.path.join(tmp, "w.json")
             with open(p, "w") as fh:
                 json.dump(d, fh, indent=1)
-            proc = subprocess.run([I.BIN, "report", "-o", os.path.join(tmp, "o"), p],
+            proc = subprocess.run([C.BIN, "report", "-o", os.path.join(tmp, "o"), p],
                                   capture_output=True, timeout=60)
             err = proc.stderr.decode("utf-8", "replace")
-            for m in I.SAN_MARKERS:
+            for m in C.SAN_MARKERS:
                 assert m not in err, "%s: %s" % (path, err[-2000:])
             assert proc.returncode in (0, 1), (path, proc.returncode, err)
             if proc.returncode == 1:
@@ -712,10 +711,10 @@ def test_damaged_summaries_never_crash_the_report():
             p = os.path.join(tmp, "d.json")
             with open(p, "wb") as fh:
                 fh.write(bytes(b))
-            proc = subprocess.run([I.BIN, "report", "-o", os.path.join(tmp, "o"), p],
+            proc = subprocess.run([C.BIN, "report", "-o", os.path.join(tmp, "o"), p],
                                   capture_output=True, timeout=60)
             err = proc.stderr.decode("utf-8", "replace")
-            for m in I.SAN_MARKERS:
+            for m in C.SAN_MARKERS:
                 assert m not in err, "case %d: %s" % (i, err[-2000:])
             assert proc.returncode in (0, 1), (i, proc.returncode, err)
             statuses.add(proc.returncode)
@@ -734,7 +733,7 @@ def test_usage():
 def test_stdin_and_a_size_limit():
     with tempfile.TemporaryDirectory() as tmp:
         d = gen_summary(6)
-        p = subprocess.run([I.BIN, "report", "-o", tmp, "-"], input=json.dumps(d).encode(),
+        p = subprocess.run([C.BIN, "report", "-o", tmp, "-"], input=json.dumps(d).encode(),
                            capture_output=True, timeout=120)
         assert p.returncode == 0, p.stderr
         assert load(os.path.join(tmp, "report.json")) == d
@@ -762,4 +761,4 @@ def test_a_large_merge_stays_quick_and_complete():
 
 
 if __name__ == "__main__":
-    sys.exit(I.run_suite(globals(), "integration-report"))
+    sys.exit(C.run_suite(globals()))

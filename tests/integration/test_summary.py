@@ -8,11 +8,10 @@ capture (with --tls-all-ports), and captures rewritten to the addresses of MaxMi
 databases (countries and AS, looked up here with mmdblookup). Then the periodic "summary"
 record, the file's atomic replacement, the record's size cap and the option errors.
 
-Same runner as tests/integration.py; the last line is
+Same runner as every suite (tests/integration/common.py); the last line is
 "integration-summary: N passed, N failed, N skipped".
 """
 import concurrent.futures
-import glob
 import ipaddress
 import json
 import os
@@ -20,11 +19,9 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import integration as I  # noqa: E402
-from integration import PCAPS, Skip, records, run  # noqa: E402
-from integration_eve import (ASN, CITY, COUNTRY, mmdb_value, need_mmdb, read_pcap,  # noqa: E402
-                             rewrite_addresses, write_pcap)
+import common as C
+from common import (ASN, CITY, COUNTRY, PCAPS, Skip, mmdb_value, need_mmdb, read_pcap, records,
+                    rewrite_addresses, run, write_pcap)
 
 CLEARTEXT = {"not-offered", "offered-unused", "refused", "failed", "stripped"}
 OUTCOMES = CLEARTEXT | {"upgraded", "implicit"}
@@ -251,7 +248,7 @@ def check_captures(files, extra=()):
     bad, sessions, alerts, tls = [], 0, 0, 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         for f, problems, doc in ex.map(one, files):
-            bad += ["%s: %s" % (os.path.relpath(f, I.ROOT), p) for p in problems]
+            bad += ["%s: %s" % (os.path.relpath(f, C.ROOT), p) for p in problems]
             sessions += doc["totals"]["sessions"]
             alerts += doc["totals"]["alerts"]
             tls += doc["tls"]["sessions"]
@@ -262,21 +259,21 @@ def check_captures(files, extra=()):
 # --- tests ----------------------------------------------------------------------------
 
 def test_project_captures_summary_equals_their_records():
-    files = I.project_pcaps()
+    files = C.project_pcaps()
     assert len(files) >= 10, files
     sessions, alerts, tls = check_captures(files)
     assert sessions >= 40 and alerts >= 40 and tls >= 10, (sessions, alerts, tls)
 
 
 def test_corpus_summary_equals_its_records():
-    files = I.corpus_files()
+    files = C.corpus_files()
     sessions, alerts, tls = check_captures(files, ["--tls-all-ports"])
     assert sessions >= 40 and tls >= 40, (sessions, tls)
 
 
 def test_all_project_captures_in_one_run():
     """Several -r files: one document for the run, every count as its records say."""
-    files = [f for f in I.project_pcaps() if f.endswith(".pcap")]
+    files = [f for f in C.project_pcaps() if f.endswith(".pcap")]
     d = tempfile.mkdtemp()
     try:
         path = os.path.join(d, "s.json")
@@ -493,4 +490,4 @@ def test_empty_run_gives_an_empty_document():
 
 
 if __name__ == "__main__":
-    sys.exit(I.run_suite(globals(), "integration-summary"))
+    sys.exit(C.run_suite(globals()))

@@ -205,11 +205,11 @@ _capture = []
 
 
 def alerts_capture():
-    """A capture with many alerts: the project's captures and the corpus, replicated with
-    new addresses (tests/mkbench.py) to about 20 MiB; built once per run."""
+    """A capture with many alerts: the project's captures and the corpus (if there is one),
+    replicated with new addresses (tests/mkbench.py) to about 20 MiB; built once per run."""
     if not _capture:
         inputs = sorted(glob.glob(os.path.join(PCAPS, "*.pcap")) +
-                        glob.glob(os.path.join(C.CORPUS, "*", "*.pcap")))
+                        (glob.glob(os.path.join(C.CORPUS, "*", "*.pcap")) if C.CORPUS else []))
         path = os.path.join(TMP, "alerts.pcap")
         subprocess.run([sys.executable, os.path.join(ROOT, "tests", "mkbench.py"), path, "20"]
                        + inputs, check=True, capture_output=True)

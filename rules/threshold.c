@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "lru.h"
 #include "rules-int.h"
 
 struct thr_key {
@@ -41,23 +42,21 @@ struct thr_key {
 };
 
 struct thr_entry {
-    struct thr_key k; /* what it counts */
-    uint64_t h;       /* hash of k */
-    int64_t start;    /* window start, seconds */
-    uint32_t count;   /* matches counted in the window */
-    bool alerted;     /* both: the window's alert was raised */
-    uint32_t next;    /* hash chain: entry index + 1, 0 = end */
-    uint32_t older;   /* LRU list towards the least recent: index + 1 */
-    uint32_t newer;   /* towards the most recent: index + 1 */
+    struct thr_key k;       /* what it counts */
+    uint64_t h;             /* hash of k */
+    int64_t start;          /* window start, seconds */
+    uint32_t count;         /* matches counted in the window */
+    bool alerted;           /* both: the window's alert was raised */
+    struct thr_entry *next; /* hash chain */
+    struct lru_node lru;    /* place in the LRU list */
 };
 
 struct rule_thresholds {
-    struct thr_entry *e; /* entries */
-    size_t n, cap, max;  /* used, allocated, at most */
-    uint32_t *heads;     /* hash chains: entry index + 1 */
-    size_t n_heads;      /* a power of two, at least max */
-    uint32_t lru_old;    /* least recently used: index + 1 */
-    uint32_t lru_new;    /* most recently used: index + 1 */
+    struct thr_entry *e;      /* max entries, allocated once: the lists point into it */
+    size_t n, max;            /* used, at most */
+    struct thr_entry **heads; /* hash chains */
+    size_t n_heads;           /* a power of two, at least max */
+    struct lru lru;           /* entries in order of last use */
 };
 
 struct rule_thresholds *rule_thresholds_new(size_t max_entries)
@@ -70,6 +69,9 @@ struct rule_thresholds *rule_thresholds_new(size_t max_entries)
     while (t->n_heads < t->max && t->n_heads < ((size_t)1 << 30))
         t->n_heads *= 2;
     t->heads = rl_xcalloc(t->n_heads, sizeof *t->heads);
+    /* calloc: pages are touched only as counters are used */
+    t->e = rl_xcalloc(t->max, sizeof *t->e);
+    lru_init(&t->lru);
     return t;
 }
 
@@ -91,39 +93,13 @@ static uint64_t key_hash(const struct thr_key *k)
     return h ^ (h >> 29);
 }
 
-static void lru_unlink(struct rule_thresholds *t, uint32_t i)
+static void chain_unlink(struct rule_thresholds *t, struct thr_entry *x)
 {
-    struct thr_entry *x = &t->e[i - 1];
-    if (x->older)
-        t->e[x->older - 1].newer = x->newer;
-    else
-        t->lru_old = x->newer;
-    if (x->newer)
-        t->e[x->newer - 1].older = x->older;
-    else
-        t->lru_new = x->older;
-    x->older = x->newer = 0;
-}
-
-static void lru_push_new(struct rule_thresholds *t, uint32_t i)
-{
-    struct thr_entry *x = &t->e[i - 1];
-    x->older = t->lru_new;
-    x->newer = 0;
-    if (t->lru_new)
-        t->e[t->lru_new - 1].newer = i;
-    else
-        t->lru_old = i;
-    t->lru_new = i;
-}
-
-static void chain_unlink(struct rule_thresholds *t, uint32_t i)
-{
-    uint32_t *pp = &t->heads[t->e[i - 1].h & (t->n_heads - 1)];
-    while (*pp != 0 && *pp != i)
-        pp = &t->e[*pp - 1].next;
-    if (*pp == i)
-        *pp = t->e[i - 1].next;
+    struct thr_entry **pp = &t->heads[x->h & (t->n_heads - 1)];
+    while (*pp != NULL && *pp != x)
+        pp = &(*pp)->next;
+    if (*pp == x)
+        *pp = x->next;
 }
 
 /* The counter for k: found, new, or the least recently used one reset for k. */
@@ -131,37 +107,29 @@ static struct thr_entry *counter(struct rule_thresholds *t, const struct thr_key
                                  struct rule_match_stats *ms, bool *is_new)
 {
     uint64_t h = key_hash(k);
-    uint32_t *head = &t->heads[h & (t->n_heads - 1)];
-    for (uint32_t i = *head; i != 0; i = t->e[i - 1].next) {
-        struct thr_entry *x = &t->e[i - 1];
+    struct thr_entry **head = &t->heads[h & (t->n_heads - 1)];
+    for (struct thr_entry *x = *head; x != NULL; x = x->next) {
         if (x->h == h && memcmp(&x->k, k, sizeof *k) == 0) {
-            lru_unlink(t, i);
-            lru_push_new(t, i);
+            lru_touch(&t->lru, &x->lru);
             *is_new = false;
             return x;
         }
     }
-    uint32_t i;
+    struct thr_entry *x;
     if (t->n < t->max) {
-        if (t->n == t->cap) {
-            size_t cap = t->cap;
-            rl_grow((void **)&t->e, &cap, t->n + 1, sizeof *t->e);
-            t->cap = cap > t->max ? t->max : cap;
-        }
-        i = (uint32_t)++t->n;
+        x = &t->e[t->n++];
     } else { /* [ENGINE-THR-CAP] */
-        i = t->lru_old;
-        chain_unlink(t, i);
-        lru_unlink(t, i);
+        x = LRU_ENTRY(lru_oldest(&t->lru), struct thr_entry, lru);
+        chain_unlink(t, x);
+        lru_unlink(&x->lru);
         ms->thr_evicted++;
     }
-    struct thr_entry *x = &t->e[i - 1];
     memset(x, 0, sizeof *x);
     x->k = *k;
     x->h = h;
     x->next = *head;
-    *head = i;
-    lru_push_new(t, i);
+    *head = x;
+    lru_push_front(&t->lru, &x->lru);
     *is_new = true;
     return x;
 }

@@ -1,7 +1,8 @@
 /*
  * certcache.c — see certcache.h. Open addressing on the SHA-256 (already
- * uniform), an LRU list through the entries, tombstone-free deletion by
- * re-inserting the rest of the probe run.
+ * uniform), an LRU list (lru.h) through the entries, tombstone-free
+ * deletion by re-inserting the rest of the probe run: an entry that moves
+ * takes its place in the list along [LRU-ENTRY-MOVED].
  */
 #include "app/certcache.h"
 
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "common.h"
+#include "lru.h"
 #include "sensor-limits.h"
 
 #define CC_SLOTS (CERT_CACHE_MAX * 2) /* load factor 1/2 */
@@ -19,14 +21,12 @@ struct cc_entry {
     bool parsed;            /* OpenSSL could parse it */
     struct x509_cert *cert; /* the certificate (one reference held by the cache) */
     struct x509_info info;  /* its facts */
-    struct cc_entry *prev;  /* LRU: more recently used */
-    struct cc_entry *next;  /* LRU: less recently used */
+    struct lru_node lru;    /* place in the LRU list (follows the entry to another slot) */
 };
 
 struct certcache {
     struct cc_entry *slots; /* CC_SLOTS entries */
-    struct cc_entry *mru;   /* most recently used */
-    struct cc_entry *lru;   /* least recently used */
+    struct lru lru;         /* entries in order of last use */
     size_t n;               /* entries in use */
     uint64_t parsed, hits;  /* counters */
 };
@@ -35,6 +35,7 @@ struct certcache *certcache_new(void)
 {
     struct certcache *cc = xcalloc(1, sizeof *cc);
     cc->slots = xcalloc(CC_SLOTS, sizeof *cc->slots);
+    lru_init(&cc->lru);
     return cc;
 }
 
@@ -56,48 +57,17 @@ static size_t home(const uint8_t *sha)
     return (size_t)(h % CC_SLOTS);
 }
 
-static void lru_unlink(struct certcache *cc, struct cc_entry *e)
-{
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        cc->mru = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        cc->lru = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void lru_front(struct certcache *cc, struct cc_entry *e)
-{
-    e->prev = NULL;
-    e->next = cc->mru;
-    if (cc->mru)
-        cc->mru->prev = e;
-    cc->mru = e;
-    if (cc->lru == NULL)
-        cc->lru = e;
-}
-
-/* Move an entry to another slot (its LRU neighbours follow it). */
-static void relocate(struct certcache *cc, struct cc_entry *from, struct cc_entry *to)
+/* Move an entry to another slot (its LRU neighbours follow it). [LRU-ENTRY-MOVED] */
+static void relocate(struct cc_entry *from, struct cc_entry *to)
 {
     *to = *from;
-    if (to->prev)
-        to->prev->next = to;
-    else
-        cc->mru = to;
-    if (to->next)
-        to->next->prev = to;
-    else
-        cc->lru = to;
+    lru_relocate(&from->lru, &to->lru);
     memset(from, 0, sizeof *from);
 }
 
 static void evict(struct certcache *cc, struct cc_entry *e)
 {
-    lru_unlink(cc, e);
+    lru_unlink(&e->lru);
     x509_cert_free(e->cert);
     memset(e, 0, sizeof *e);
     cc->n--;
@@ -109,7 +79,7 @@ static void evict(struct certcache *cc, struct cc_entry *e)
         while (cc->slots[k].used && k != j)
             k = (k + 1) % CC_SLOTS;
         if (k != j)
-            relocate(cc, &cc->slots[j], &cc->slots[k]);
+            relocate(&cc->slots[j], &cc->slots[k]);
     }
 }
 
@@ -123,15 +93,14 @@ struct x509_cert *certcache_get(struct certcache *cc, const uint8_t *der, size_t
         struct cc_entry *e = &cc->slots[i];
         if (memcmp(e->sha, sha, 32) == 0) {
             cc->hits++;
-            lru_unlink(cc, e);
-            lru_front(cc, e);
+            lru_touch(&cc->lru, &e->lru);
             *info = e->parsed ? &e->info : NULL;
             return x509_cert_ref(e->cert);
         }
         i = (i + 1) % CC_SLOTS;
     }
     if (cc->n == CERT_CACHE_MAX) {
-        evict(cc, cc->lru);
+        evict(cc, LRU_ENTRY(lru_oldest(&cc->lru), struct cc_entry, lru));
         i = home(sha);
         while (cc->slots[i].used)
             i = (i + 1) % CC_SLOTS;
@@ -145,7 +114,7 @@ struct x509_cert *certcache_get(struct certcache *cc, const uint8_t *der, size_t
         x509_cert_info(e->cert, &e->info);
     cc->parsed++;
     cc->n++;
-    lru_front(cc, e);
+    lru_push_front(&cc->lru, &e->lru);
     *info = e->parsed ? &e->info : NULL;
     return x509_cert_ref(e->cert);
 }

@@ -6,8 +6,9 @@
  *  - Buckets are chained; the bucket hash is symmetric (both directions of a
  *    flow land in the same bucket) and seeded per run, so an attacker cannot
  *    aim packets at one bucket [FLOW-HASH-FLOOD].
- *  - Each timeout class keeps its flows in a list ordered by last packet
- *    time, so expiry looks only at list heads: O(1) per packet.
+ *  - Each timeout class keeps its flows in an LRU list (lru.h), ordered by
+ *    last packet time, so expiry looks only at the oldest of each: O(1) per
+ *    packet. The list nodes live in the flow slots: no allocation.
  *  - A full table evicts the least recently seen flow [FLOW-TABLE-FULL].
  *  - The flow_id written to output is derived from the tuple and the first
  *    packet time with a fixed key, so a capture always gives the same ids.
@@ -21,22 +22,17 @@
 
 #include "sensor-limits.h"
 
-struct flow_list {
-    struct flow *head; /* least recently seen */
-    struct flow *tail; /* most recently seen */
-};
-
 struct flow_table {
-    struct flow *slots;                    /* max_flows flows */
-    struct flow *free_list;                /* unused slots, chained by hnext */
-    struct flow **buckets;                 /* hash chains */
-    size_t n_buckets;                      /* power of two */
-    size_t max_flows;                      /* hard cap */
-    size_t n_used;                         /* live flows */
-    uint64_t seed;                         /* per-run hash seed */
-    struct flow_list lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
-    flow_end_fn on_end;                    /* end-of-flow callback */
-    void *ctx;                             /* its context */
+    struct flow *slots;              /* max_flows flows */
+    struct flow *free_list;          /* unused slots, chained by hnext */
+    struct flow **buckets;           /* hash chains */
+    size_t n_buckets;                /* power of two */
+    size_t max_flows;                /* hard cap */
+    size_t n_used;                   /* live flows */
+    uint64_t seed;                   /* per-run hash seed */
+    struct lru lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
+    flow_end_fn on_end;              /* end-of-flow callback */
+    void *ctx;                       /* its context */
 };
 
 static const pc_time tc_timeout[FLOW_TC_COUNT] = {
@@ -59,6 +55,8 @@ struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn o
         ft->slots[i].hnext = ft->free_list;
         ft->free_list = &ft->slots[i];
     }
+    for (int i = 0; i < FLOW_TC_COUNT; i++)
+        lru_init(&ft->lists[i]);
     ft->seed = seed;
     ft->on_end = on_end;
     ft->ctx = ctx;
@@ -118,46 +116,17 @@ static uint64_t tuple_hash(uint64_t seed, uint8_t proto, const uint8_t *a, uint1
     return h;
 }
 
-static void list_unlink(struct flow_table *ft, struct flow *f)
-{
-    struct flow_list *l = &ft->lists[f->tc];
-    if (f->lprev)
-        f->lprev->lnext = f->lnext;
-    else
-        l->head = f->lnext;
-    if (f->lnext)
-        f->lnext->lprev = f->lprev;
-    else
-        l->tail = f->lprev;
-    f->lprev = f->lnext = NULL;
-}
-
-static void list_append(struct flow_table *ft, struct flow *f)
-{
-    struct flow_list *l = &ft->lists[f->tc];
-    f->lnext = NULL;
-    f->lprev = l->tail;
-    if (l->tail)
-        l->tail->lnext = f;
-    else
-        l->head = f;
-    l->tail = f;
-}
-
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now)
 {
     f->last = now;
-    if (ft->lists[f->tc].tail == f && f->tc == tc)
-        return;
-    list_unlink(ft, f);
     f->tc = (uint8_t)tc;
-    list_append(ft, f);
+    lru_touch(&ft->lists[tc], &f->lru);
 }
 
 static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end why)
 {
     ft->on_end(ft->ctx, f, why);
-    list_unlink(ft, f);
+    lru_unlink(&f->lru);
     struct flow **pp = &ft->buckets[f->hash & (ft->n_buckets - 1)];
     while (*pp != f)
         pp = &(*pp)->hnext;
@@ -168,12 +137,19 @@ static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end wh
     ft->n_used--;
 }
 
+/* The least recently seen flow of class tc, or NULL. */
+static struct flow *oldest_of(const struct flow_table *ft, int tc)
+{
+    struct lru_node *n = lru_oldest(&ft->lists[tc]);
+    return n != NULL ? LRU_ENTRY(n, struct flow, lru) : NULL;
+}
+
 /* The least recently seen flow of all classes. */
 static struct flow *oldest(struct flow_table *ft)
 {
     struct flow *o = NULL;
     for (int i = 0; i < FLOW_TC_COUNT; i++) {
-        struct flow *h = ft->lists[i].head;
+        struct flow *h = oldest_of(ft, i);
         if (h != NULL && (o == NULL || h->last < o->last))
             o = h;
     }
@@ -272,7 +248,7 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
     f->first = f->last = pk->ts;
     f->flow_id = flow_id_of(f);
     f->tc = pk->l4 == 6 ? FLOW_TC_TCP_NEW : FLOW_TC_UDP;
-    list_append(ft, f);
+    lru_push_front(&ft->lists[f->tc], &f->lru);
     size_t b = h & (ft->n_buckets - 1);
     f->hnext = ft->buckets[b];
     ft->buckets[b] = f;
@@ -286,7 +262,7 @@ void flow_expire(struct flow_table *ft, pc_time now)
     for (int n = 0; n < FLOW_EXPIRE_BATCH; n++) {
         struct flow *victim = NULL;
         for (int i = 0; i < FLOW_TC_COUNT && victim == NULL; i++) {
-            struct flow *h = ft->lists[i].head;
+            struct flow *h = oldest_of(ft, i);
             if (h != NULL && now - h->last > tc_timeout[i])
                 victim = h;
         }

@@ -11,6 +11,7 @@
 
 #include "packet/classify.h"
 #include "common.h"
+#include "lru.h"
 #include "packet/decode.h"
 #include "packet/reasm.h"
 
@@ -51,8 +52,7 @@ struct flow {
     uint32_t hash;           /* bucket hash (seeded) */
     uint64_t flow_id;        /* stable id for output (not seeded) */
     struct flow *hnext;      /* next in hash bucket */
-    struct flow *lprev;      /* previous in timeout list (older) */
-    struct flow *lnext;      /* next in timeout list (newer) */
+    struct lru_node lru;     /* place in its timeout class's LRU list */
     pc_time first, last;     /* packet times of the first and last packet */
     uint64_t pkts[2];        /* packets per direction */
     uint64_t bytes[2];       /* wire bytes per direction */

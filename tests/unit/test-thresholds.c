@@ -154,6 +154,33 @@ TEST(the_counter_table_is_bounded)
     rule_engine_free(e);
 }
 
+TEST(a_counter_used_again_is_not_the_one_dropped_when_the_table_is_full)
+{
+    struct rule_engine *e =
+        engine_from(RULE_WITH("type limit, track by_src, count 1, seconds 3600"));
+    struct rule_thresholds *th = rule_thresholds_new(4);
+    struct rule_match_stats ms = {0};
+    struct rule_facts f[6];
+    char cli[32];
+    for (unsigned i = 0; i < 6; i++) {
+        snprintf(cli, sizeof cli, "10.2.0.%u", i);
+        f[i] = smtp_session(cli, "10.0.0.25", 25);
+    }
+    for (unsigned i = 0; i < 4; i++) /* clients 0..3 fill the table */
+        ASSERT_STREQ(match_sids(e, th, &f[i], i, &ms), "7");
+    ASSERT_STREQ(match_sids(e, th, &f[0], 10, &ms), "");  /* 0 is used again: 1 is the oldest */
+    ASSERT_STREQ(match_sids(e, th, &f[4], 11, &ms), "7"); /* drops 1 */
+    ASSERT_STREQ(match_sids(e, th, &f[5], 12, &ms), "7"); /* drops 2 */
+    ASSERT_EQ(ms.thr_evicted, 2);
+    ASSERT_STREQ(match_sids(e, th, &f[0], 13, &ms), ""); /* still counted */
+    ASSERT_STREQ(match_sids(e, th, &f[3], 14, &ms), ""); /* still counted */
+    ASSERT_EQ(ms.thr_evicted, 2);
+    ASSERT_STREQ(match_sids(e, th, &f[1], 15, &ms), "7"); /* forgotten: alerts again */
+    ASSERT_EQ(ms.thr_evicted, 3);
+    rule_thresholds_free(th);
+    rule_engine_free(e);
+}
+
 TEST(pass_wins_over_every_alert)
 {
     struct rule_engine *e = engine_from(

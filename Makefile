@@ -51,8 +51,7 @@ RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test deps-lint check-libs bench \
-        pcaps lint \
-        format format-check clean
+        pcaps lint format format-check clean FORCE
 
 all: check-libs $(BUILD)/postcard
 
@@ -68,7 +67,12 @@ $(BUILD)/dissectors/%.o: dissectors/%.c
 
 # the default rules: this tree's rules/default/ (override: make RULES_DIR=/usr/share/postcard/rules)
 RULES_DIR ?= $(CURDIR)/rules/default
-$(BUILD)/sensor/main.o: sensor/main.c
+# main.o is rebuilt when RULES_DIR changes (the stamp file holds the value it was built with)
+$(BUILD)/rules-dir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(RULES_DIR)' | cmp -s - $@ || echo '$(RULES_DIR)' >$@
+
+$(BUILD)/sensor/main.o: sensor/main.c $(BUILD)/rules-dir.stamp
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -Isensor -Irules $(DEP_CFLAGS) -DPOSTCARD_RULES_DIR='"$(RULES_DIR)"' -c $< -o $@
 

@@ -381,6 +381,8 @@ static void rd_summary(struct output *o, FILE *f)
 {
     struct out_redis *r = (struct out_redis *)o;
     drain(r);
+    stop(r); /* nothing is written after the summary: what is left goes to the spool now, so
+              * the figures below are final ("spooled" counts it) */
     pthread_mutex_lock(&r->hmu);
     struct rstats s = r->pub;
     uint64_t waiting = r->hin[0].recs + r->hin[1].recs + s.memory;

@@ -67,8 +67,10 @@ int redis_url_parse(const char *url, struct redis_url *u, struct err *e);
  * that will not change (authentication refused, unknown database, bad URL, a key of another
  * type, a spool directory in use) this is a start-up error (NULL, e set, never with the
  * password); if Redis is merely unreachable the output starts and keeps trying.
- * summary() waits (at most flush_timeout_ms) for the backlog to be delivered; close() stops
- * the threads and puts what is left in the spool, returning -1 with e saying how many. */
+ * summary() waits (at most flush_timeout_ms) for the backlog to be delivered, then stops the
+ * threads and puts what is left in the spool (nothing is written after it), so that the
+ * figures it prints are final; close() does the same if summary() was not called, and
+ * returns -1 with e saying how many records were left in the spool or dropped. */
 struct output *out_redis_open(const struct redis_opts *o, struct err *e);
 
 #endif

@@ -42,7 +42,8 @@ struct output {
     int (*reopen)(struct output *o, struct err *e);
     /* Its counters as members of the object being built in j (the stats record). NULL: none. */
     void (*stats)(struct output *o, struct jbuf *j);
-    /* Lines for the summary at exit, each starting with two spaces. NULL: none. */
+    /* Lines for the summary at exit, each starting with two spaces; called after the last
+     * write, so an output may finish its work first. NULL: none. */
     void (*summary)(struct output *o, FILE *f);
     /* Flush what it can, free. 0, or -1 with e saying what could not be done (records
      * left in a spool, ...). A note that is not a failure may be left in e with 0. */

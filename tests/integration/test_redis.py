@@ -571,7 +571,8 @@ def test_redis_never_reachable_spool_then_next_run_sends_it_first():
         got = [rec for _, rec in stream(rs.client(), "pc:later")]
         check_same(got, first + second, "spool then the new run")
         s = summary(err)
-        assert s["replayed"] == len(first) and s["spooled"] == 0, (s, len(first))
+        # its own records go to the spool's tail while the spool is not empty: some, or none
+        assert s["replayed"] == len(first) and s["spooled"] <= len(second), (s, len(first))
         assert s["sent"] + s["duplicates"] == len(first) + len(second), \
             (s, len(first), len(second))
         assert not spool_files(spool)  # the directory stays: it was there before this run
@@ -616,7 +617,7 @@ def test_batch_in_flight_at_exit_is_not_sent_twice_by_the_next_run():
         check_same(got, first + second, "stream after a stalled exit and a new run")
         s = summary(err)
         assert s["duplicates"] > 0, "the batch applied after the timeout was not recognised: %s" % s
-        assert s["replayed"] == kept and s["spooled"] == 0, (s, kept)
+        assert s["replayed"] == kept and s["spooled"] <= len(second), (s, kept)
         assert s["sent"] + s["duplicates"] == kept + len(second), (s, kept, len(second))
         assert not spool_files(spool)
 

@@ -117,26 +117,38 @@ class RedisServer:
         if password:
             self.args += ["--requirepass", password]
         self.p = None
-        self.start()
+        self.start(first=True)
 
-    def start(self):
-        self.p = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log")] + self.args,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def start(self, first=False):
+        """Start redis-server and wait until it answers. The first time, a port taken since
+        free_port() chose it (another test run) is given up for another one; later, the
+        server comes back on its own port or the test fails."""
+        for attempt in range(5 if first else 1):
+            if attempt > 0:
+                self.port = free_port()
+            self.p = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                 "--dir", self.dir, "--logfile", os.path.join(self.dir, "redis.log")]
+                + self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            C.wait_for(self._answers_or_exited, "redis-server to answer on port %d" % self.port)
+            if self.p.poll() is None:
+                return
+        raise AssertionError("redis-server exited with status %d: %s" % (
+            self.p.returncode, os.path.join(self.dir, "redis.log")))
 
-        def answers():
-            assert self.p.poll() is None, "redis-server exited with status %d (%s)" % (
-                self.p.returncode, os.path.join(self.dir, "redis.log"))
+    def _answers_or_exited(self):
+        """True once this server answers (not another one on the same port), or exited."""
+        if self.p.poll() is not None:
+            return True
+        try:
+            c = self.client()
             try:
-                c = self.client()
-                try:
-                    return c.call("PING") == "PONG"
-                finally:
-                    c.close()
-            except (OSError, ConnectionError, RespError):
-                return False
-        C.wait_for(answers, "redis-server to answer on port %d" % self.port)
+                info = c.call("INFO", "server").decode()
+            finally:
+                c.close()
+        except (OSError, ConnectionError, RespError):
+            return False
+        return "\r\nprocess_id:%d\r\n" % self.p.pid in info
 
     def client(self, timeout=C.WAIT):
         return Resp(self.port, password=self.password, timeout=timeout)

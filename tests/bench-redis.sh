@@ -31,10 +31,11 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$d
 rpid=$!
 trap 'kill "$rpid" 2>/dev/null; wait "$rpid" 2>/dev/null; rm -rf "$dir"' EXIT
 cli() { redis-cli -p "$port" "$@"; }
-for _ in $(seq 100); do
+for _ in $(seq 200); do # a bounded wait for the server to answer
     [ "$(cli ping 2>/dev/null)" = PONG ] && break
     sleep 0.05
 done
+[ "$(cli ping 2>/dev/null)" = PONG ] || { echo "bench-redis: redis-server did not start" >&2; exit 1; }
 url="redis://127.0.0.1:$port"
 
 mid() { # numbers on stdin -> their median

@@ -6,7 +6,7 @@
  * with records put in front at exit, past its cap, and from truncated,
  * corrupt and hostile files (counted and skipped, never a crash). The output
  * itself with Redis unreachable: the run ends, every record is in the spool.
- * Delivery to a real Redis is tested in tests/integration_redis.py.
+ * Delivery to a real Redis is tested in tests/integration/test_redis.py.
  */
 #include <dirent.h>
 #include <ftw.h>

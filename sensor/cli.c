@@ -34,6 +34,7 @@ enum {
     OPT_NO_SESSIONS,
     OPT_CA_FILE,
     OPT_CHECK_RULES,
+    OPT_NO_RULES,
     OPT_CONFIG,
     OPT_SENSOR_ID,
     OPT_STATS_INTERVAL,
@@ -68,6 +69,7 @@ static const struct option longopts[] = {
     {"no-session-records", no_argument, NULL, OPT_NO_SESSIONS},
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"check-rules", no_argument, NULL, OPT_CHECK_RULES},
+    {"no-rules", no_argument, NULL, OPT_NO_RULES},
     {"config", required_argument, NULL, OPT_CONFIG},
     {"sensor-id", required_argument, NULL, OPT_SENSOR_ID},
     {"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
@@ -122,7 +124,7 @@ static void usage(FILE *f, const char *rules_dir)
         "                       unix:///path (docs/redis.md); --redis-mode stream|list|channel,\n"
         "                       --redis-key, --redis-events (alert,stats,summary), --redis-push,\n"
         "                       --redis-maxlen, --redis-queue, --redis-spool DIR,\n"
-        "                       --redis-spool-max MIB, --redis-timeout MS"
+        "                       --redis-spool-max MIB, --redis-timeout MS\n"
         "  --no-flow-records    do not write event_type \"flow\" records\n"
         "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
         "                       (alerts carry the session's facts all the same)\n"
@@ -147,6 +149,8 @@ static void usage(FILE *f, const char *rules_dir)
         "  --check-rules        check the rules of -R and exit (file:line:col: message)\n"
         "  -R PATH              a rule file, or a directory of *.rules (default:\n"
         "                       %s)\n"
+        "  --no-rules           run without rules: no alerts (not with -R); without it a\n"
+        "                       missing rules path, or one without a rule, is an error\n"
         "  --config FILE        variables for the rules (NAME = value lines)\n"
         "  SIGHUP               reload -R and --config; a set with errors is refused\n"
         "\n"
@@ -320,6 +324,9 @@ static int rules_option(struct cli_opts *o, int ch, const char *arg)
     case OPT_CHECK_RULES:
         o->is_check_rules = true;
         return 1;
+    case OPT_NO_RULES:
+        o->is_no_rules = true;
+        return 1;
     case OPT_CONFIG:
         o->config = arg;
         return 1;
@@ -411,9 +418,14 @@ static enum cli_action exit_with(struct cli_opts *o, int status)
 /* What the options ask for once all of them are read. */
 static enum cli_action action_of(struct cli_opts *o)
 {
+    if (o->is_no_rules && o->rules_path != NULL) {
+        fprintf(stderr, "postcard: -R and --no-rules: give one or the other (see --help)\n");
+        return exit_with(o, CLI_USAGE_ERROR);
+    }
     if (o->is_check_rules) {
         if (o->rules_path == NULL) {
-            fprintf(stderr, "postcard: --check-rules needs -R PATH (a file or a directory)\n");
+            fprintf(stderr, "postcard: --check-rules needs -R PATH (a file or a directory; see "
+                            "--help)\n");
             return exit_with(o, CLI_USAGE_ERROR);
         }
         return CLI_CHECK_RULES;

@@ -42,6 +42,7 @@ struct cli_opts {
     const char *rules_path;           /* -R, NULL: the default rules directory */
     const char *config;               /* --config, NULL: no variables */
     bool is_check_rules;              /* --check-rules */
+    bool is_no_rules;                 /* --no-rules: no rules, no alerts (not with -R) */
     const char *wfile;                /* -w, NULL: stdout */
     const char *sensor_id;            /* --sensor-id, NULL: the host name */
     bool has_stats_interval;          /* --stats-interval given (else the default is in so) */

@@ -10,8 +10,10 @@
  *
  * Only this file prints errors (cli.c: usage errors) and decides the exit
  * status: 0 all input read, 1 an input or output could not be used or ended
- * badly (what was read is still reported), 2 usage error.
+ * badly (what was read is still reported), 2 usage error (a bad filter too).
+ * A run that opened no input at all writes no record and prints no summary.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,8 +66,9 @@ struct run {
     struct sensor *s;       /* the sensor */
     struct progress *pg;    /* the progress line, cleared before a message */
     int link;               /* link type of the current capture */
-    const char *rules_path; /* -R, or the default rules directory */
+    const char *rules_path; /* -R, or the default rules directory; NULL: --no-rules */
     const char *config;     /* --config, or NULL */
+    bool has_input;         /* an input was opened: there is a run to report */
 };
 
 /*
@@ -92,6 +95,8 @@ static struct rule_engine *load_rules(const char *path, const char *config, stru
 /* SIGHUP: load the rules again; a set with any error is refused and the old one stays. */
 static void reload_rules(struct run *r)
 {
+    if (r->rules_path == NULL) /* --no-rules */
+        return;
     struct rule_diag diag;
     rule_diag_init(&diag);
     struct rule_engine *e = load_rules(r->rules_path, r->config, &diag);
@@ -191,6 +196,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         return -1;
     }
     r->link = link;
+    r->has_input = true;
     active_capture = c;
     pg->start = mono_now();
     pg->last = 0;
@@ -326,22 +332,34 @@ static void catch_signals(void)
 }
 
 /*
- * The rules first: a sensor with a broken rule set would watch for nothing.
- * *engine stays NULL when the default directory (is_default) is missing: a
- * warning, no alerts. -1 after printing every problem.
+ * The rules first: a sensor with a broken rule set, or with none, would watch
+ * for nothing. A missing path or one without a rule is one line (running
+ * without rules is asked for with --no-rules). -1 after printing every problem.
  */
-static int start_rules(const char *path, bool is_default, const char *config,
-                       struct rule_engine **engine)
+static int start_rules(const char *path, const char *config, struct rule_engine **engine)
 {
-    if (is_default && access(path, F_OK) != 0) {
-        fprintf(stderr, "postcard: warning: no rules at %s: no alerts (give -R PATH)\n", path);
-        return 0;
+    if (access(path, F_OK) != 0) {
+        fprintf(stderr,
+                "postcard: rules %s: %s: not started (give -R PATH, or --no-rules to run "
+                "without alerts)\n",
+                path, strerror(errno));
+        return -1;
     }
     struct rule_diag diag;
     rule_diag_init(&diag);
     *engine = load_rules(path, config, &diag);
-    fputs(rule_diag_text(&diag), stderr);
     int rc = 0;
+    if (*engine != NULL && ruleset_len(rule_engine_ruleset(*engine)) == 0) {
+        fprintf(stderr,
+                "postcard: rules %s: no rule there: not started (give -R PATH, or --no-rules "
+                "to run without alerts)\n",
+                path);
+        rule_engine_free(*engine);
+        *engine = NULL;
+        rule_diag_free(&diag);
+        return -1;
+    }
+    fputs(rule_diag_text(&diag), stderr);
     if (*engine == NULL) {
         fprintf(stderr,
                 "postcard: %s: %u error(s) in the rules: not started (check them "
@@ -438,14 +456,17 @@ static int finish_run(struct run *r, const struct cli_opts *o)
     return status;
 }
 
-/* Read every input into s, then end the run. 0, or 1 when an input or output failed. */
+/*
+ * Read every input into s, then end the run. 0, or 1 when an input or output
+ * failed. When no input could be opened there was no run: no record, no summary.
+ */
 static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *rules_path,
                       const char *filter)
 {
     struct progress pg = {!o->is_quiet && isatty(2) && o->iface == NULL, 0, 0, false};
-    struct run r = {s, &pg, 0, rules_path, o->config};
+    struct run r = {s, &pg, 0, rules_path, o->config, false};
     int status = o->iface != NULL ? run_live(&r, o, filter) : run_files(&r, o, filter);
-    if (finish_run(&r, o) != 0)
+    if (r.has_input && finish_run(&r, o) != 0)
         status = 1;
     return status;
 }
@@ -462,11 +483,15 @@ static int close_outputs(struct output *out, bool is_said)
 
 int main(int argc, char **argv)
 {
+    /* getopt names the program by argv[0]: postcard, whatever path started it */
+    static char prog[] = "postcard", report_prog[] = "postcard report";
     struct cli_opts o;
+    argv[0] = prog;
     switch (cli_parse(argc, argv, POSTCARD_RULES_DIR, &o)) {
     case CLI_EXIT: /* --help, --version, a usage error: said by cli.c */
         return o.status;
     case CLI_REPORT: /* postcard report ...: report.c */
+        argv[1] = report_prog;
         return report_main(argc - 1, argv + 1);
     case CLI_CHECK_RULES:
         return check_rules(o.rules_path, o.config);
@@ -476,6 +501,8 @@ int main(int argc, char **argv)
         break;
     }
     const char *rules_path = o.rules_path != NULL ? o.rules_path : POSTCARD_RULES_DIR;
+    if (o.is_no_rules)
+        rules_path = NULL;
     struct rule_engine *engine = NULL; /* until the sensor takes it */
     char *filter = NULL;
     struct geoip *geo = NULL;
@@ -487,12 +514,17 @@ int main(int argc, char **argv)
     const char *sensor_id = NULL;
     struct err e = {""};
     int status = 1;
+    filter = cli_filter(&o);
+    if (capture_filter_check(filter, &e) != 0) { /* a wrong command line: before anything opens */
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        status = 2;
+        goto out;
+    }
     if (o.summary != NULL && summary_check_path(o.summary, &e) != 0)
         goto fail; /* found out now, not after hours of capture */
     catch_signals();
-    if (start_rules(rules_path, o.rules_path == NULL, o.config, &engine) != 0)
+    if (rules_path != NULL && start_rules(rules_path, o.config, &engine) != 0)
         goto out;
-    filter = cli_filter(&o);
     if ((o.geoip != NULL || o.asn != NULL) && (geo = geoip_open(o.geoip, o.asn, &e)) == NULL)
         goto fail;
     if (o.anon_key != NULL && (an = anon_open(o.anon_key, o.anon_users, &e)) == NULL)

@@ -477,7 +477,7 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
                 (unsigned long long)ms->sessions, (unsigned long long)ms->passed,
                 (unsigned long long)ms->suppressed, (unsigned long long)ms->thresholded);
     else
-        fprintf(f, "  alerts:         none: no rules loaded\n");
+        fprintf(f, "  alerts:         none: --no-rules\n");
     if (ms->over_cap || ms->thr_evicted)
         fprintf(f,
                 "  rule limits:    %llu alerts past %d per session, %llu threshold counters "

@@ -52,6 +52,23 @@ static int set_filter(struct capture *c, const char *filter, struct err *e)
     return 0;
 }
 
+int capture_filter_check(const char *filter, struct err *e)
+{
+    if (filter == NULL || *filter == '\0')
+        return 0;
+    pcap_t *p = pcap_open_dead(DLT_EN10MB, SNAPLEN_DEFAULT); /* the type taking the most filters */
+    if (p == NULL)
+        return err_set(e, "filter \"%s\": pcap_open_dead failed", filter);
+    struct bpf_program prog;
+    int rc = 0;
+    if (pcap_compile(p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0)
+        rc = err_set(e, "filter \"%s\": %s", filter, pcap_geterr(p));
+    else
+        pcap_freecode(&prog);
+    pcap_close(p);
+    return rc;
+}
+
 struct capture *capture_open_file(const char *path, const char *filter, struct err *e)
 {
     struct capture *c = xcalloc(1, sizeof *c);

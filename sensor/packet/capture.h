@@ -23,6 +23,12 @@ struct live_opts {
 
 typedef void (*capture_fn)(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts);
 
+/*
+ * Is filter a BPF expression at all? Compiled for Ethernet before any input is opened, so that
+ * a wrong filter is a wrong command line. -1 with libpcap's reason in e.
+ */
+int capture_filter_check(const char *filter, struct err *e);
+
 struct capture *capture_open_file(const char *path, const char *filter, struct err *e);
 struct capture *capture_open_live(const char *iface, const struct live_opts *o, const char *filter,
                                   struct err *e);

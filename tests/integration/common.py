@@ -28,10 +28,12 @@ import os
 import platform
 import re
 import select
+import shutil
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -57,6 +59,36 @@ def run(args, stdin=None, timeout=120, input_bytes=None):
     err = p.stderr.decode("utf-8", "replace")
     check_sanitizers(err, args)
     return p.returncode, p.stdout.decode("utf-8", "replace"), err
+
+
+def run_fatal(args, status, *needles):
+    """A run that never started (docs/cli.md, "Errors and exit status"): postcard is started by a
+    relative path (./build/san/postcard from the tree), once writing to stdout and once with -w
+    FILE. Each time: exit status `status`, nothing on stdout, the -w file empty or absent, no
+    summary, and every line of stderr is a message of postcard's own ("postcard: ...") holding
+    the needles. Returns stderr."""
+    d = tempfile.mkdtemp()
+    try:
+        w = os.path.join(d, "out.json")
+        for extra in ([], ["-w", w]):
+            p = subprocess.run(["./" + os.path.relpath(BIN, ROOT)] + extra + args, cwd=ROOT,
+                               capture_output=True, timeout=120)
+            out = p.stdout.decode("utf-8", "replace")
+            err = p.stderr.decode("utf-8", "replace")
+            check_sanitizers(err, args)
+            what = "%s: stderr:\n%s" % (extra + args, err)
+            assert p.returncode == status, "status %d, expected %d; %s" % (p.returncode, status,
+                                                                           what)
+            assert out == "", "stdout: %r; %s" % (out[:500], what)
+            assert not os.path.exists(w) or os.path.getsize(w) == 0, "-w written; " + what
+            assert "summary" not in err and "packets:" not in err, "a summary; " + what
+            lines = err.splitlines()
+            assert lines and all(l.startswith("postcard: ") for l in lines), what
+            for n in needles:
+                assert n in err, "%r not in stderr; %s" % (n, what)
+        return err
+    finally:
+        shutil.rmtree(d)
 
 
 def check_sanitizers(err, what=""):

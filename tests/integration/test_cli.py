@@ -2,7 +2,9 @@
 """postcard integration tests: the command line.
 
 --help and --version, usage errors, --check-rules, a BPF filter, stdin and several files,
--w, the summary at exit and -q, the progress line on a terminal, --max-flows.
+-w, the summary at exit and -q, the progress line on a terminal, --max-flows; runs that never
+start (no input opened, a bad filter, no rules): no record, no summary, the exit status of
+docs/cli.md; --no-rules.
 """
 import os
 import re
@@ -11,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import BIN, PCAPS, ROOT, Skip, flows, run, run_suite
+from common import BIN, PCAPS, ROOT, Skip, flows, records, run, run_fatal, run_suite
 
 
 # --- rules (the language front-end; matching comes with the engine) ---------------------
@@ -64,7 +66,7 @@ def test_bpf_filter_expression():
     fl = flows(out)
     assert len(fl) == 1 and fl[0]["app_proto"] == "pop3", fl
     st, _, err = run(["-q", "-r", f, "tcp", "port", "notaport"])
-    assert st == 1 and "filter" in err and len(err.strip().splitlines()) == 1, err
+    assert st == 2 and "filter" in err and len(err.strip().splitlines()) == 1, err
 
 
 def test_stdin_and_several_files():
@@ -124,6 +126,99 @@ def test_max_flows_evicts_oldest():
     assert len(fl) == 5
     assert sum(1 for r in fl if r["flow"]["reason"] == "forced") >= 1
     assert re.search(r"[1-9]\d* evicted", err), err
+
+
+# --- runs that never start: an error line and the status, no record, no summary ---------
+
+DEMO = os.path.join(PCAPS, "demo.pcapng")
+
+
+def test_fatal_missing_file():
+    run_fatal(["-r", "/nonexistent.pcap"], 1,
+              "postcard: /nonexistent.pcap: No such file or directory")
+
+
+def test_fatal_directory_as_file():
+    d = tempfile.mkdtemp()
+    try:
+        run_fatal(["-r", d], 1, "postcard: %s: is a directory, not a capture file" % d)
+    finally:
+        shutil.rmtree(d)
+
+
+def test_fatal_bad_filter_is_a_usage_error():
+    run_fatal(["-r", DEMO, "tcp", "prt", "25"], 2, 'postcard: filter "tcp prt 25": ')
+    run_fatal(["-r", "/nonexistent.pcap", "tcp", "prt", "25"], 2, "filter")
+
+
+def test_fatal_no_such_interface():
+    if os.geteuid() != 0:
+        raise Skip("needs root: without it the interface may fail for want of privileges")
+    run_fatal(["-i", "nosuchif0"], 1, "postcard: nosuchif0: no such interface")
+
+
+def test_fatal_rules_empty_directory():
+    d = tempfile.mkdtemp()
+    try:
+        err = run_fatal(["-R", d, "-r", DEMO], 1, "postcard: rules %s: no rule there" % d,
+                        "--no-rules")
+        assert len(err.splitlines()) == 1, err
+    finally:
+        shutil.rmtree(d)
+
+
+def test_fatal_rules_missing_path():
+    err = run_fatal(["-R", "/nonexistent-rules", "-r", DEMO], 1,
+                    "postcard: rules /nonexistent-rules: No such file or directory", "--no-rules")
+    assert len(err.splitlines()) == 1, err
+
+
+def test_fatal_check_rules_without_R():
+    run_fatal(["--check-rules"], 2, "postcard: --check-rules needs -R PATH")
+
+
+def test_fatal_R_with_no_rules():
+    run_fatal(["-R", os.path.join(ROOT, "rules", "default"), "--no-rules", "-r", DEMO], 2,
+              "postcard: -R and --no-rules: give one or the other")
+
+
+def test_fatal_program_name_is_postcard():
+    """Started by a path, postcard still names itself postcard, getopt's messages too."""
+    rel = "./" + os.path.relpath(BIN, ROOT)
+    for args, line in ((["--bogus"], "postcard: unrecognized option '--bogus'"),
+                       (["-r"], "postcard: option requires an argument -- 'r'"),
+                       (["report", "--bogus"], "postcard report: unrecognized option '--bogus'"),
+                       (["-r", "/nonexistent.pcap"], "postcard: /nonexistent.pcap: ")):
+        p = subprocess.run([rel] + args, cwd=ROOT, capture_output=True, timeout=60)
+        err = p.stderr.decode("utf-8", "replace")
+        assert p.returncode in (1, 2) and err.startswith(line), (args, err)
+        assert rel not in err and BIN not in err, (args, err)
+
+
+def test_a_later_input_failing_still_reports_what_was_read():
+    """Not a run that never started: the records and the summary of what was read, status 1."""
+    for args in (["-r", DEMO, "-r", "/nonexistent.pcap"], ["-r", "/nonexistent.pcap", "-r", DEMO]):
+        st, out, err = run(args)
+        assert st == 1 and "/nonexistent.pcap: No such file" in err, (args, err)
+        assert "postcard summary" in err, (args, err)
+        types = [r["event_type"] for r in records(out)]
+        assert "flow" in types and types[-1] == "stats", (args, types)
+
+
+def test_no_rules_gives_every_record_but_alerts():
+    st, with_rules, _ = run(["-q", "-r", DEMO])
+    assert st == 0 and any(r["event_type"] == "alert" for r in records(with_rules))
+    st, out, err = run(["-r", DEMO, "--no-rules"])
+    assert st == 0, err
+    types = {r["event_type"] for r in records(out)}
+    assert "alert" not in types, types
+    assert {"mail", "tls", "flow", "stats"} <= types, types
+    want = [r for r in records(with_rules) if r["event_type"] != "alert"]
+    got = records(out)
+    strip = lambda rs: [r for r in rs if r["event_type"] not in ("alert", "stats")]
+    assert strip(got) == strip(want)
+    assert "alerts:         none: --no-rules" in err, err
+    assert "warning" not in err, err
 
 
 if __name__ == "__main__":

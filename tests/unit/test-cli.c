@@ -273,7 +273,8 @@ TEST(the_options_together_need_one_input)
 
 TEST(check_rules_needs_R_and_needs_no_input)
 {
-    ASSERT_USAGE_ERROR("postcard: --check-rules needs -R PATH (a file or a directory)\n",
+    ASSERT_USAGE_ERROR("postcard: --check-rules needs -R PATH (a file or a directory; see "
+                       "--help)\n",
                        "--check-rules", "-r", "a");
     struct cli_opts o;
     struct printed p;
@@ -281,6 +282,20 @@ TEST(check_rules_needs_R_and_needs_no_input)
     ASSERT_STREQ(o.rules_path, "x.rules");
     ASSERT_STREQ(o.config, "c");
     ASSERT_STREQ(p.err, "");
+}
+
+TEST(no_rules_runs_without_rules_and_never_with_R)
+{
+    struct cli_opts o;
+    struct printed p;
+    ASSERT_EQ(PARSE(&o, &p, "--no-rules", "-r", "a"), CLI_RUN);
+    ASSERT(o.is_no_rules);
+    ASSERT(o.rules_path == NULL);
+    ASSERT_STREQ(p.err, "");
+    ASSERT_USAGE_ERROR("postcard: -R and --no-rules: give one or the other (see --help)\n", "-R",
+                       "x.rules", "--no-rules", "-r", "a");
+    ASSERT_USAGE_ERROR("postcard: -R and --no-rules: give one or the other (see --help)\n",
+                       "--no-rules", "--check-rules", "-R", "x.rules");
 }
 
 TEST(keygen_needs_no_input_and_comes_after_check_rules)

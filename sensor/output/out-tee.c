@@ -72,6 +72,16 @@ static int tee_flush(struct output *o)
     return rc;
 }
 
+static int tee_push(struct output *o)
+{
+    struct out_tee *tee = (struct out_tee *)o;
+    int rc = 0;
+    for (size_t i = 0; i < tee->n; i++)
+        if (tee->outs[i]->push != NULL && tee->outs[i]->push(tee->outs[i]) != 0)
+            rc = -1;
+    return rc;
+}
+
 static int tee_reopen(struct output *o, struct err *e)
 {
     struct out_tee *tee = (struct out_tee *)o;
@@ -127,6 +137,7 @@ struct output *out_tee_new(struct output **outs, size_t n)
     tee->o.types = REC_ALL;
     tee->o.write = tee_write;
     tee->o.flush = tee_flush;
+    tee->o.push = tee_push;
     tee->o.reopen = tee_reopen;
     tee->o.stats = tee_stats;
     tee->o.summary = tee_summary;

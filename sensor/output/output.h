@@ -37,7 +37,10 @@ struct output {
     unsigned types;   /* bit (1u << enum rec_type) per record type it takes */
     /* One record, '\n' ended. Never blocks on a slow consumer. */
     int (*write)(struct output *o, enum rec_type t, const char *line, size_t n);
-    int (*flush)(struct output *o); /* push buffered records */
+    int (*flush)(struct output *o); /* push buffered records (may wait for a slow consumer) */
+    /* Hand on what is buffered without waiting: called on a live capture's clock tick (at
+     * least every second) so a reader of the output sees records on time. NULL: nothing to do. */
+    int (*push)(struct output *o);
     /* SIGHUP: reopen files (logrotate). NULL: nothing to do. -1 with e set on failure. */
     int (*reopen)(struct output *o, struct err *e);
     /* Its counters as members of the object being built in j (the stats record). NULL: none. */

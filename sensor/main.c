@@ -239,14 +239,16 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     return rc;
 }
 
-/* stdout or -w FILE, and Redis when asked, behind one tee. NULL after printing why. */
-static struct output *open_outputs(const char *wfile, struct redis_opts *ro, const char *sensor_id)
+/* stdout or -w FILE, and Redis when asked, behind one tee. is_live: -i (the file output hands
+ * records on as they come). NULL after printing why. */
+static struct output *open_outputs(const char *wfile, bool is_live, struct redis_opts *ro,
+                                   const char *sensor_id)
 {
     static char key[300];
     struct err e = {""};
     struct output *outs[2];
     size_t n = 0;
-    outs[n] = out_file_open(wfile, &e);
+    outs[n] = out_file_open(wfile, is_live, &e);
     if (outs[n] == NULL) {
         fprintf(stderr, "postcard: %s\n", e.msg);
         return NULL;
@@ -531,7 +533,7 @@ int main(int argc, char **argv)
         goto fail;
     sensor_id = sensor_name(o.sensor_id, host, sizeof host);
     o.so.hash_seed = new_hash_seed();
-    if ((out = open_outputs(o.wfile, &o.ro, sensor_id)) == NULL)
+    if ((out = open_outputs(o.wfile, o.iface != NULL, &o.ro, sensor_id)) == NULL)
         goto out;
     if ((s = sensor_new(&o.so, out, &e)) == NULL)
         goto fail;

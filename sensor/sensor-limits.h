@@ -61,7 +61,8 @@
 /* Output */
 #define STATS_INTERVAL_LIVE 60     /* seconds between stats records live (files: one at the end) */
 #define JSON_LINE_MAX 65536        /* one JSON record; longer fields are cut */
-#define OUT_BUF_BYTES (256 * 1024) /* stdio buffer for the JSON writer */
+#define OUT_BUF_BYTES (256 * 1024) /* whole records gathered per write(2) of the -w file */
+#define OUT_TEE_MAX 8              /* outputs behind the tee: main.c opens a file and Redis */
 
 /* Summary (summary.c): keys kept per map for a run; past a cap, what does not fit is
  * counted under the map's "(other ...)" key, so totals stay exact and memory stays fixed */

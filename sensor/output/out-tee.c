@@ -1,12 +1,17 @@
 /*
  * out-tee.c — one output in front of several: each record goes to every
  * output whose type mask takes it. The tee counts a record written when
- * every output that takes it accepted it.
+ * every output that takes it accepted it, and failed when one could not
+ * write it, then or later (an output that loses records it held moves them
+ * to its failed count: so does the tee).
  */
+#include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "output/output.h"
+#include "sensor-limits.h"
 
 struct out_tee {
     struct output o;      /* the interface (first member) */
@@ -46,15 +51,50 @@ unsigned rec_types_parse(const char *list)
     return mask;
 }
 
+/* Failed counts of the outputs before a call, to see what the call lost. */
+static void failed_before(const struct out_tee *tee, unsigned long long *f0)
+{
+    for (size_t i = 0; i < tee->n; i++)
+        f0[i] = tee->outs[i]->failed;
+}
+
+/*
+ * Records the outputs had accepted and lost during a call (less `current`, the record of a
+ * write that an output refused): no longer written, failed. Outputs that lost records lost
+ * the same ones as far as the tee can tell: the largest loss counts.
+ */
+static void settle(struct output *o, const struct out_tee *tee, const unsigned long long *f0,
+                   const bool *current)
+{
+    unsigned long long lost = 0;
+    for (size_t i = 0; i < tee->n; i++) {
+        unsigned long long k = tee->outs[i]->failed - f0[i];
+        if (current != NULL && current[i] && k > 0)
+            k--;
+        if (k > lost)
+            lost = k;
+    }
+    if (lost > o->written)
+        lost = o->written;
+    o->written -= lost;
+    o->failed += lost;
+}
+
 static int tee_write(struct output *o, enum rec_type t, const char *line, size_t n)
 {
     struct out_tee *tee = (struct out_tee *)o;
+    unsigned long long f0[OUT_TEE_MAX];
+    bool refused[OUT_TEE_MAX] = {false};
     int rc = 0;
+    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++) {
         struct output *x = tee->outs[i];
-        if ((x->types & (1u << t)) && x->write(x, t, line, n) != 0)
+        if ((x->types & (1u << t)) && x->write(x, t, line, n) != 0) {
+            refused[i] = true;
             rc = -1;
+        }
     }
+    settle(o, tee, f0, refused);
     if (rc == 0)
         o->written++;
     else
@@ -65,30 +105,39 @@ static int tee_write(struct output *o, enum rec_type t, const char *line, size_t
 static int tee_flush(struct output *o)
 {
     struct out_tee *tee = (struct out_tee *)o;
+    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
+    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->flush(tee->outs[i]) != 0)
             rc = -1;
+    settle(o, tee, f0, NULL);
     return rc;
 }
 
 static int tee_push(struct output *o)
 {
     struct out_tee *tee = (struct out_tee *)o;
+    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
+    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->push != NULL && tee->outs[i]->push(tee->outs[i]) != 0)
             rc = -1;
+    settle(o, tee, f0, NULL);
     return rc;
 }
 
 static int tee_reopen(struct output *o, struct err *e)
 {
     struct out_tee *tee = (struct out_tee *)o;
+    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
+    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->reopen != NULL && tee->outs[i]->reopen(tee->outs[i], e) != 0)
             rc = -1;
+    settle(o, tee, f0, NULL);
     return rc;
 }
 
@@ -129,6 +178,7 @@ static int tee_close(struct output *o, struct err *e)
 
 struct output *out_tee_new(struct output **outs, size_t n)
 {
+    assert(n <= OUT_TEE_MAX);
     struct out_tee *tee = xcalloc(1, sizeof *tee);
     tee->outs = xcalloc(n ? n : 1, sizeof *tee->outs);
     memcpy(tee->outs, outs, n * sizeof *outs);

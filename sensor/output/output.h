@@ -11,6 +11,7 @@
 #ifndef POSTCARD_OUTPUT_H
 #define POSTCARD_OUTPUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -35,7 +36,8 @@ unsigned rec_types_parse(const char *list);
 struct output {
     const char *name; /* "stdout", a path, "redis://host:port", ... */
     unsigned types;   /* bit (1u << enum rec_type) per record type it takes */
-    /* One record, '\n' ended. Never blocks on a slow consumer. */
+    /* One record, '\n' ended. Never blocks on a slow consumer. -1: this record could not be
+     * written (counted in failed). */
     int (*write)(struct output *o, enum rec_type t, const char *line, size_t n);
     int (*flush)(struct output *o); /* push buffered records (may wait for a slow consumer) */
     /* Hand on what is buffered without waiting: called on a live capture's clock tick (at
@@ -51,12 +53,16 @@ struct output {
     /* Flush what it can, free. 0, or -1 with e saying what could not be done (records
      * left in a spool, ...). A note that is not a failure may be left in e with 0. */
     int (*close)(struct output *o, struct err *e);
-    unsigned long long written; /* records accepted */
+    /* An output that holds records may lose some it had accepted (a buffer that could not be
+     * written), in any call: it then moves them from written to failed. */
+    unsigned long long written; /* records accepted (and not lost since) */
     unsigned long long failed;  /* records that could not be written */
 };
 
-/* JSON lines to stdout (path NULL or "-") or appended to a file (reopened by reopen()). */
-struct output *out_file_open(const char *path, struct err *e);
+/* JSON lines to stdout (path NULL or "-") or appended to a file (reopened by reopen()), in
+ * whole lines. is_live (a live capture): buffered records also go out on push() and at once
+ * after an alert record; otherwise when the buffer is full, on flush() and at close(). */
+struct output *out_file_open(const char *path, bool is_live, struct err *e);
 
 /* Every record to each of outs[0..n) that takes its type. The tee owns them. */
 struct output *out_tee_new(struct output **outs, size_t n);

@@ -128,8 +128,9 @@ static void usage(FILE *f, const char *rules_dir)
         "  --no-flow-records    do not write event_type \"flow\" records\n"
         "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
         "                       (alerts carry the session's facts all the same)\n"
-        "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end\n"
-        "  --summary-interval S also a \"summary\" record every S seconds of packet time\n"
+        "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end,\n"
+        "                       and at each --summary-interval (replaced whole, atomically)\n"
+        "  --summary-interval S a \"summary\" record every S seconds of packet time\n"
         "\n"
         "analysis:\n"
         "  --max-flows N        flows tracked at once (default %d)\n"
@@ -256,7 +257,7 @@ static int output_option(struct cli_opts *o, int ch, const char *arg)
         return 1;
     case OPT_SUMMARY:
         o->summary = arg;
-        o->so.summary = true;
+        o->so.summary_path = arg;
         return 1;
     case OPT_SUMMARY_INTERVAL:
         if (parse_num("--summary-interval", arg, 1, 86400 * 366, &v) != 0)

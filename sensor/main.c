@@ -141,6 +141,12 @@ static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen
         on_sighup(r);
     }
     sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
+    if (r->s->is_summary_err_untold) { /* the first of a run of failures, said at once */
+        progress_clear(r->pg);
+        fprintf(stderr, "postcard: %s (tried again at each --summary-interval)\n",
+                r->s->summary_err.msg);
+        r->s->is_summary_err_untold = false;
+    }
 }
 
 static double mono_now(void)
@@ -436,13 +442,12 @@ static int finish_run(struct run *r, const struct cli_opts *o)
 {
     struct sensor *s = r->s;
     struct output *out = s->out;
-    struct err e = {""};
     int status = 0;
     if (reload_requested)
         on_sighup(r);
     sensor_finish(s);
-    if (o->summary != NULL && summary_write_file(s->sum, &s->eve, o->summary, &e) != 0) {
-        fprintf(stderr, "postcard: %s\n", e.msg);
+    if (s->summary_err.msg[0] != '\0') { /* the last --summary FILE could not be written */
+        fprintf(stderr, "postcard: %s\n", s->summary_err.msg);
         status = 1;
     }
     if (!o->is_quiet) {

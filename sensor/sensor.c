@@ -256,7 +256,7 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
     }
     s->no_trust_store = s->tls.store == NULL;
     s->al.thr = rule_thresholds_new(0);
-    if (s->opts.summary || s->opts.summary_interval != 0)
+    if (s->opts.summary_path != NULL || s->opts.summary_interval != 0)
         s->sum = summary_new(s->opts.hash_seed);
     s->cons.data = stream_data;
     s->cons.gap = stream_gap;
@@ -281,11 +281,36 @@ void sensor_free(struct sensor *s)
     free(s);
 }
 
-/* A "summary" record (--summary-interval): the run's numbers so far. */
+/*
+ * --summary FILE replaced by the document as it is now (written beside it, fsync'd, renamed
+ * over it). A failure is kept in summary_err for main.c to tell: the first of a run of
+ * failures, not every one (the next interval tries again).
+ */
+static void summary_file(struct sensor *s)
+{
+    struct err e = {""};
+    if (summary_write_file(s->sum, &s->eve, s->opts.summary_path, &e) == 0) {
+        s->summary_err.msg[0] = '\0';
+        return;
+    }
+    if (s->summary_err.msg[0] == '\0')
+        s->is_summary_err_untold = true;
+    s->summary_err = e;
+}
+
+/*
+ * The run's numbers so far, at packet time ts: a "summary" record (--summary-interval) and
+ * --summary FILE. The one place both are written, so the file is always the document of
+ * the latest record.
+ */
 static void summary_out(struct sensor *s, pc_time ts)
 {
-    summary_record(s->sum, &s->eve, ts, &s->j);
-    s->out->write(s->out, REC_SUMMARY, s->j.buf, s->j.len);
+    if (s->opts.summary_interval != 0) {
+        summary_record(s->sum, &s->eve, ts, &s->j);
+        s->out->write(s->out, REC_SUMMARY, s->j.buf, s->j.len);
+    }
+    if (s->opts.summary_path != NULL)
+        summary_file(s);
 }
 
 /* Is this flow worth reassembling further? */
@@ -413,8 +438,8 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e)
 void sensor_finish(struct sensor *s)
 {
     flow_end_all(s->ft);
-    if (s->opts.summary_interval != 0)
-        summary_out(s, s->now); /* the last one: the same document as --summary FILE */
+    if (s->sum != NULL)
+        summary_out(s, s->now); /* the last record, and the file: the same document */
     sensor_stats_record(s, s->now);
     s->out->flush(s->out);
 }

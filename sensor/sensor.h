@@ -33,7 +33,7 @@ struct sensor_opts {
     bool no_mail_records;     /* do not write event_type "mail" */
     bool no_tls_records;      /* do not write event_type "tls" */
     unsigned stats_interval; /* seconds of packet time between stats records (0: only at the end) */
-    bool summary;            /* keep the run's numbers (--summary, docs/summary.md) */
+    const char *summary_path;  /* --summary FILE, rewritten each interval and at the end */
     unsigned summary_interval; /* seconds of packet time between summary records (0: none) */
 };
 
@@ -67,10 +67,12 @@ struct sensor {
     struct eve_ctx eve;                          /* host, input, GeoIP: set by the caller */
     bool is_live;                                /* reading an interface (stats: kernel counters) */
     pc_time first_ts;                            /* time of the first packet */
-    pc_time next_stats;             /* packet time of the next stats record (0: none yet) */
-    struct summary *sum;            /* the run's numbers; NULL: not asked for */
-    pc_time next_summary;           /* packet time of the next summary record (0: none yet) */
-    uint64_t rule_reloads;          /* rule sets taken on SIGHUP */
+    pc_time next_stats;         /* packet time of the next stats record (0: none yet) */
+    struct summary *sum;        /* the run's numbers; NULL: not asked for */
+    pc_time next_summary;       /* packet time of the next summary record (0: none yet) */
+    struct err summary_err;     /* why the last rewrite of --summary FILE failed; "": it did not */
+    bool is_summary_err_untold; /* summary_err begins a run of failures main.c has not told */
+    uint64_t rule_reloads;      /* rule sets taken on SIGHUP */
     uint64_t rule_reloads_rejected; /* rule sets refused on SIGHUP */
 };
 
@@ -89,7 +91,8 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e);
 /* A "stats" record (the counters) at packet time ts. */
 void sensor_stats_record(struct sensor *s, pc_time ts);
 
-/* End of input: end every flow and flush records. */
+/* End of input: end every flow, the last summary record and --summary FILE, the last stats
+ * record, and flush records. summary_err then says whether the file was written. */
 void sensor_finish(struct sensor *s);
 
 /* Human-readable run summary (stderr at exit). */

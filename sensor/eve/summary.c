@@ -3,8 +3,8 @@
  * when its flow ends and written as one JSON document with sorted keys.
  *
  *   flow_ended ─▶ alerts_session ─▶ summary_session ─▶ counters
- *   end of run ─────────────────────▶ summary_write_file (FILE.tmp, rename)
  *   every --summary-interval seconds ─▶ summary_record ─▶ outputs ("summary")
+ *     and at the end of the run       └▶ summary_write_file (FILE.tmp, fsync, rename)
  *
  * What is counted comes from the same facts the "mail", "tls" and "alert"
  * records show (session_starttls, the logins, tls_version_name,
@@ -23,7 +23,8 @@
  *   [SUM-ORG-CUT]     an AS name longer than SUM_ORG_BYTES is cut at a UTF-8 boundary
  *   [SUM-RECORD-CAP]  a record holds JSON_LINE_MAX bytes: maps are left out to fit
  *   [SUM-ANON]        server keys use the pseudonymised address when the run anonymises
- *   [SUM-WRITE-FAIL]  the file is written to FILE.tmp and renamed: never half a document
+ *   [SUM-WRITE-FAIL]  the file is written to FILE.tmp beside it, fsync'd and renamed over it:
+ *                     never half a document; FILE.tmp is removed when any step fails
  */
 #include "eve/summary.h"
 
@@ -820,6 +821,10 @@ int summary_write_file(struct summary *sm, const struct eve_ctx *ec, const char 
     errno = 0;
     int rc = summary_write(sm, ec, f, true);
     int saved = errno;
+    if (rc == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0)) { /* on disk before the rename */
+        rc = -1;
+        saved = errno;
+    }
     if (fclose(f) != 0 && rc == 0) {
         rc = -1;
         saved = errno;

@@ -44,9 +44,10 @@ void summary_session(struct summary *sm, const struct eve_ctx *ec, const struct 
  * write error (errno says which). */
 int summary_write(struct summary *sm, const struct eve_ctx *ec, FILE *out, bool pretty);
 
-/* Can path be written at the end of the run? (Creates and removes path.tmp.) 0, or -1 with e. */
+/* Can path be written during the run? (Creates and removes path.tmp.) 0, or -1 with e. */
 int summary_check_path(const char *path, struct err *e);
-/* The document to path, atomically: written to path.tmp, then renamed. 0, or -1 with e. */
+/* The document to path, atomically: written to path.tmp (the same directory), fsync'd, then
+ * renamed over path; path.tmp never stays behind. 0, or -1 with e. */
 int summary_write_file(struct summary *sm, const struct eve_ctx *ec, const char *path,
                        struct err *e);
 

@@ -6,12 +6,14 @@ Every count in a summary is checked against numbers computed here, independently
 mail, tls, alert and flow records of the same run: for every project capture, every corpus
 capture (with --tls-all-ports), and captures rewritten to the addresses of MaxMind's test
 databases (countries and AS, looked up here with mmdblookup). Then the periodic "summary"
-record, the file's atomic replacement, the record's size cap and the option errors.
+record, the file rewritten at each interval (atomically: a reader never sees half of it), the
+record's size cap and the option errors.
 
 Same runner as every suite (tests/integration/common.py); the last line is
 "integration-summary: N passed, N failed, N skipped".
 """
 import concurrent.futures
+import datetime
 import ipaddress
 import json
 import os
@@ -20,8 +22,8 @@ import sys
 import tempfile
 
 import common as C
-from common import (ASN, CITY, COUNTRY, PCAPS, Skip, mmdb_value, need_mmdb, read_pcap, records,
-                    rewrite_addresses, run, write_pcap)
+from common import (ASN, CITY, COUNTRY, PCAPS, Postcard, Skip, mmdb_value, need_mmdb,
+                    pcap_chunks, read_pcap, records, rewrite_addresses, run, write_pcap)
 
 CLEARTEXT = {"not-offered", "offered-unused", "refused", "failed", "stripped"}
 OUTCOMES = CLEARTEXT | {"upgraded", "implicit"}
@@ -485,6 +487,106 @@ def test_empty_run_gives_an_empty_document():
         check_shape(doc)
         assert doc["first"] == "" and doc["last"] == "" and doc["ports"] == {}, doc
         assert not any(flat(doc["totals"]).values())
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def record_time(r):
+    """A record's timestamp in seconds since the epoch."""
+    return datetime.datetime.strptime(r["timestamp"], "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+def test_summary_file_rewritten_at_each_interval_while_running():
+    """--summary FILE is replaced at each --summary-interval, not only at exit. The capture is
+    fed through stdin in steps (packet time drives the interval when reading a capture);
+    after each step postcard has handled everything fed (wait_stdin_drained), and the file,
+    read while postcard runs, is a whole document: the one of the latest summary record."""
+    d = tempfile.mkdtemp()
+    try:
+        cap, _ = slow_capture(d)
+        with open(cap, "rb") as fh:
+            data = fh.read()
+        _, pkts = read_pcap(cap)
+        path, eve = os.path.join(d, "summary.json"), os.path.join(d, "eve.json")
+        snaps, fed = [], 0
+        with Postcard(["-q", "-r", "-", "--sensor-id", "mx-tap-1", "--summary", path,
+                       "--summary-interval", "30", "-w", eve]) as pc:
+            for chunk in pcap_chunks(data, 10):
+                pc.feed(chunk)
+                pc.wait_stdin_drained()
+                fed += len(chunk)
+                t = max(p[0] for p in pkts[:len(C.pcap_record_offsets(data[:fed])[0])])
+                assert not [f for f in os.listdir(d) if f.endswith(".tmp")], os.listdir(d)
+                if os.path.exists(path):
+                    with open(path) as fh:
+                        snaps.append((t, json.load(fh)))
+            st, _, err = pc.finish()
+        assert st == 0, err
+        with open(eve) as fh:
+            sums = [r for r in map(json.loads, fh) if r["event_type"] == "summary"]
+        periodic = sums[:-1]  # the last one is written at the end of the run
+        assert len(snaps) >= 7 and len(periodic) >= 7, (len(snaps), len(periodic))
+        for t, doc in snaps:
+            latest = [r for r in periodic if record_time(r) <= t][-1]
+            assert doc == latest["summary"], (t, latest["timestamp"])
+        assert len({json.dumps(doc, sort_keys=True) for _, doc in snaps}) >= 3, \
+            "the file changed as sessions ended"
+        with open(path) as fh:
+            assert json.load(fh) == sums[-1]["summary"]
+    finally:
+        subprocess.run(["rm", "-rf", d])
+
+
+def test_summary_file_that_cannot_be_written_is_said_once_and_leaves_no_temporary_file():
+    """The rename over FILE fails while FILE is a directory: postcard says so once (not at
+    every interval), goes on, and writes FILE at the next interval once it can; the run
+    exits 0 when the last write succeeded. When the last one fails too, the exit status is 1.
+    No FILE.tmp is ever left behind."""
+    d = tempfile.mkdtemp()
+    try:
+        cap, _ = slow_capture(d)
+        with open(cap, "rb") as fh:
+            data = fh.read()
+        path = os.path.join(d, "s.json")
+        os.mkdir(path)
+        args = ["-q", "--summary", path, "--summary-interval", "120"]
+        with Postcard(args + ["-r", "-"]) as pc:
+            chunks = pcap_chunks(data, 4)
+            for chunk in chunks[:2]:  # several intervals: each write fails
+                pc.feed(chunk)
+                pc.wait_stdin_drained()
+            line = pc.wait_stderr("--summary")
+            assert path in line and "Is a directory" in line, line
+            assert sorted(os.listdir(d)) == ["s.json", "slow.pcap"], os.listdir(d)
+            os.rmdir(path)
+            for chunk in chunks[2:]:
+                pc.feed(chunk)
+                pc.wait_stdin_drained()
+            with open(path) as fh:
+                assert json.load(fh)["totals"]["sessions"] >= 1
+            st, out, err = pc.finish()
+        assert st == 0, err
+        assert len([l for l in err.splitlines() if "--summary" in l]) == 1, err
+        assert sorted(os.listdir(d)) == ["s.json", "slow.pcap"], os.listdir(d)
+        # the last write fails as well: exit status 1, said at the end
+        os.unlink(path)
+        os.mkdir(path)
+        st, out, err = run(args + ["-r", cap])
+        told = [l for l in err.splitlines() if "--summary" in l]
+        assert st == 1 and len(told) == 2, err  # the first failure, and the last one
+        assert told[0].endswith("(tried again at each --summary-interval)"), err
+        assert told[1] == "postcard: --summary %s: Is a directory" % path, err
+        assert sorted(os.listdir(d)) == ["s.json", "slow.pcap"] and os.path.isdir(path)
+        # a run that fails on its input: the file is written, nothing else is left
+        os.rmdir(path)
+        cut = os.path.join(d, "cut.pcap")
+        with open(cut, "wb") as fh:
+            fh.write(data[:len(data) * 2 // 3])
+        st, out, err = run(args + ["-r", cut])
+        assert st == 1 and "truncated" in err, err
+        assert sorted(os.listdir(d)) == ["cut.pcap", "s.json", "slow.pcap"], os.listdir(d)
+        with open(path) as fh:
+            json.load(fh)
     finally:
         subprocess.run(["rm", "-rf", d])
 

@@ -150,7 +150,7 @@ TEST(every_option_sets_its_field)
     ASSERT_STREQ(o.asn, "a.mmdb");
     ASSERT(o.so.no_flow_records && o.so.no_mail_records && o.so.no_tls_records);
     ASSERT_STREQ(o.summary, "s.json");
-    ASSERT(o.so.summary);
+    ASSERT_STREQ(o.so.summary_path, "s.json");
     ASSERT_EQ(o.so.summary_interval, 600);
     ASSERT_EQ(o.so.max_flows, 1000);
     ASSERT_EQ(o.so.reasm_max_bytes, 16 * 1024 * 1024);

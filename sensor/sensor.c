@@ -53,13 +53,10 @@ static void decide_session(struct sensor *s, struct flow *f)
     } else if (mp != NULL && !mp->is_implicit_tls)
         proto = mp->proto;
     f->is_app_decided = true;
-    if (proto_is_mail(proto)) {
+    if (proto_is_mail(proto))
         f->app = session_new(proto, tls);
-        s->st.mail_sessions++;
-    } else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports) {
+    else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports)
         f->tls = tls_session_new(-1);
-        s->st.tls_sessions++;
-    }
 }
 
 /*
@@ -119,10 +116,8 @@ static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
         session_data(ss, s->starttls, f, dir, p, n, &s->st);
         if (!ss->is_implicit && !ss->is_upgraded)
             return;
-        if (f->tls == NULL) {
+        if (f->tls == NULL)
             f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto);
-            s->st.tls_sessions++;
-        }
         if (!was_tls && ss->is_upgraded)
             return; /* these bytes ended with the STARTTLS answer: TLS comes next */
     }
@@ -187,6 +182,12 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         if (tls_session_close(f->tls, &s->tls, expect))
             ts = f->tls;
     }
+    /* Counted here, where the records are decided (whether or not they are written): a
+     * session that began and turned out not to be mail or TLS is no session. */
+    if (ss != NULL)
+        s->st.mail_sessions++;
+    if (ts != NULL)
+        s->st.tls_sessions++;
     if (ss != NULL && !s->opts.no_mail_records) {
         session_record(ss, f, ts, &s->eve, &s->j);
         s->out->write(s->out, REC_MAIL, s->j.buf, s->j.len);
@@ -455,10 +456,11 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
             (unsigned long long)st->other_l4, (unsigned long long)st->non_ip);
     fprintf(f, "  fragments:      %llu (%llu datagrams rebuilt)\n", (unsigned long long)st->frags,
             (unsigned long long)st->frag_reassembled);
-    fprintf(f, "  flows:          %llu (%llu TCP, %llu UDP), %llu bypassed, %llu evicted\n",
+    fprintf(f, "  flows:          %llu (%llu TCP, %llu UDP), %llu bypassed, %llu evicted%s\n",
             (unsigned long long)st->flows_ended, (unsigned long long)s->flows_tcp,
             (unsigned long long)s->flows_udp, (unsigned long long)st->flows_bypassed,
-            (unsigned long long)st->flows_evicted);
+            (unsigned long long)st->flows_evicted,
+            s->opts.no_flow_records ? "; no flow records (--no-flow-records)" : "");
     fprintf(f, "  flows by protocol:");
     if (s->n_apps == 0)
         fprintf(f, " none");
@@ -468,10 +470,11 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     fprintf(f, "  stream bytes:   %llu reassembled\n", (unsigned long long)st->reasm_bytes);
     fprintf(f,
             "  mail sessions:  %llu, TLS sessions: %llu (%llu certificates parsed, %llu "
-            "from the cache)\n",
+            "from the cache)%s\n",
             (unsigned long long)st->mail_sessions, (unsigned long long)st->tls_sessions,
             (unsigned long long)certcache_parsed(s->tls.certs),
-            (unsigned long long)certcache_hits(s->tls.certs));
+            (unsigned long long)certcache_hits(s->tls.certs),
+            s->opts.no_mail_records ? "; no mail or tls records (--no-session-records)" : "");
     if (s->no_trust_store)
         fprintf(f, "  trust store:    none could be loaded: certificate trust not judged\n");
     int n = 0;

@@ -66,8 +66,8 @@ struct stats {
     uint64_t iface_drop;          /* live: pcap_stats ps_ifdrop */
     uint64_t anomalies[AN_COUNT]; /* counted hostile/damaged input */
     uint64_t mail_anomalies[16];  /* dissector anomalies, by enum ev_anomaly */
-    uint64_t mail_sessions;       /* mail sessions analysed */
-    uint64_t tls_sessions;        /* TLS sessions analysed */
+    uint64_t mail_sessions;       /* mail sessions ended: one per mail record, written or not */
+    uint64_t tls_sessions;        /* TLS sessions ended: one per tls record, written or not */
 };
 
 static inline void stats_anomaly(struct stats *st, enum anomaly a)

@@ -7,16 +7,20 @@ mail, tls, alert and flow records of the same run: for every project capture, ev
 capture (with --tls-all-ports), and captures rewritten to the addresses of MaxMind's test
 databases (countries and AS, looked up here with mmdblookup). Then the periodic "summary"
 record, the file rewritten at each interval (atomically: a reader never sees half of it), the
-record's size cap and the option errors.
+record's size cap and the option errors. Last, the summary printed at exit: each of its counts
+equals what the records, the stats record and the summary file say, for every capture, also
+with flow or session records turned off.
 
 Same runner as every suite (tests/integration/common.py); the last line is
 "integration-summary: N passed, N failed, N skipped".
 """
+import collections
 import concurrent.futures
 import datetime
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -589,6 +593,100 @@ def test_summary_file_that_cannot_be_written_is_said_once_and_leaves_no_temporar
             json.load(fh)
     finally:
         subprocess.run(["rm", "-rf", d])
+
+
+# --- the summary printed at exit ------------------------------------------------------
+
+def exit_summary(err):
+    """The counts of the summary printed at exit (docs/cli.md, "Progress and summary")."""
+    def grab(rx):
+        m = re.search(rx, err, re.M)
+        assert m, "no %r in:\n%s" % (rx, err)
+        return m
+    m = grab(r"^  flows: +(\d+) \((\d+) TCP, (\d+) UDP\), (\d+) bypassed, (\d+) evicted(.*)$")
+    ex = dict(zip(("flows", "tcp", "udp", "bypassed", "evicted"), map(int, m.groups()[:5])))
+    ex["flows_note"] = m.group(6)
+    m = grab(r"^  flows by protocol:(.*)$")
+    ex["apps"] = {k: int(v) for k, v in re.findall(r" ([^ =]+)=(\d+)", m.group(1))}
+    m = grab(r"^  mail sessions: +(\d+), TLS sessions: (\d+) \(\d+ certificates parsed, "
+             r"\d+ from the cache\)(.*)$")
+    ex["mail"], ex["tls"], ex["sessions_note"] = int(m.group(1)), int(m.group(2)), m.group(3)
+    m = re.search(r"^  alerts: +(\d+) written \(\d+ rules; (\d+) sessions judged", err, re.M)
+    ex["alerts"], ex["judged"] = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+    assert m or "alerts:         none: --no-rules" in err, err
+    ex["records"] = int(grab(r"^  records: +(\d+) written$").group(1))
+    return ex
+
+
+def check_exit_summary(cap, extra):
+    """Run cap; the problems where the exit summary differs from the records, the last stats
+    record or the summary file."""
+    d = tempfile.mkdtemp()
+    try:
+        path = os.path.join(d, "s.json")
+        st, out, err = run(["-r", cap, "--summary", path] + list(extra))
+        assert st == 0 or (st == 1 and "postcard: %s: " % cap in err), (cap, st, err)
+        with open(path) as fh:
+            doc = json.load(fh)
+    finally:
+        subprocess.run(["rm", "-rf", d])
+    recs = records(out)
+    ex = exit_summary(err)
+    stats = [r for r in recs if r["event_type"] == "stats"][-1]["stats"]
+    n = collections.Counter(r["event_type"] for r in recs)
+    fl = [r for r in recs if r["event_type"] == "flow"]
+    problems = []
+
+    def same(what, *vals):
+        if any(v != vals[0] for v in vals):
+            problems.append("%s: %s" % (what, vals))
+
+    no_flows = "--no-flow-records" in extra
+    no_sessions = "--no-session-records" in extra
+    same("flows note", ex["flows_note"], "; no flow records (--no-flow-records)" if no_flows
+         else "")
+    same("sessions note", ex["sessions_note"],
+         "; no mail or tls records (--no-session-records)" if no_sessions else "")
+    same("records", ex["records"], len(recs), stats["outputs"]["records"] + 1)
+    same("flows", ex["flows"], stats["flow"]["ended"], ex["tcp"] + ex["udp"],
+         *([] if no_flows else [len(fl)]))
+    same("flows: tcp, udp", (ex["tcp"], ex["udp"]), (stats["flow"]["tcp"], stats["flow"]["udp"]),
+         *([] if no_flows else [(sum(r["proto"] == "TCP" for r in fl),
+                                 sum(r["proto"] == "UDP" for r in fl))]))
+    same("flows bypassed", ex["bypassed"], stats["flow"]["bypassed"],
+         *([] if no_flows else [sum(r["flow"]["bypassed"] for r in fl)]))
+    same("flows evicted", ex["evicted"], stats["flow"]["evicted"],
+         *([] if no_flows else [sum(r["flow"]["reason"] == "forced" for r in fl)]))
+    if not no_flows:
+        same("flows by protocol", ex["apps"], dict(collections.Counter(r["app_proto"]
+                                                                       for r in fl)))
+    same("mail sessions", ex["mail"], stats["mail"]["sessions"], doc["totals"]["sessions"],
+         *([] if no_sessions else [n["mail"]]))
+    same("TLS sessions", ex["tls"], stats["tls"]["sessions"], doc["tls"]["sessions"],
+         *([] if no_sessions else [n["tls"]]))
+    same("alerts", ex["alerts"], n["alert"], stats["detect"]["alerts"], doc["totals"]["alerts"])
+    judged = {r["flow_id"] for r in recs if r["event_type"] in ("mail", "tls")}
+    same("sessions judged", ex["judged"], stats["detect"]["sessions"],
+         *([] if no_sessions or "--no-rules" in extra else [len(judged)]))
+    return ["%s %s: %s" % (os.path.relpath(cap, C.ROOT), " ".join(extra), p) for p in problems]
+
+
+def check_exit_summaries(files, variants):
+    jobs = [(f, v) for f in files for v in variants]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        bad = sum(ex.map(lambda job: check_exit_summary(*job), jobs), [])
+    assert not bad, "\n".join(bad[:60])
+
+
+def test_exit_summary_counts_equal_records_and_summary_file_project_captures():
+    check_exit_summaries(C.project_pcaps(), [[], ["--tls-all-ports"], ["--no-rules"],
+                                             ["--no-flow-records", "--no-session-records"]])
+
+
+def test_exit_summary_counts_equal_records_and_summary_file_corpus():
+    check_exit_summaries(C.corpus_files(), [["--tls-all-ports"], [],
+                                            ["--no-flow-records", "--no-session-records",
+                                             "--tls-all-ports"]])
 
 
 if __name__ == "__main__":

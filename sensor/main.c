@@ -133,6 +133,17 @@ static void on_sighup(struct run *r)
 
 static void progress_clear(struct progress *pg);
 
+/* A rewrite of --summary FILE failed: said at once, the first of a run of failures only. */
+static void tell_summary_failure(struct run *r)
+{
+    if (!r->s->is_summary_err_untold)
+        return;
+    progress_clear(r->pg);
+    fprintf(stderr, "postcard: %s (tried again at each --summary-interval)\n",
+            r->s->summary_err.msg);
+    r->s->is_summary_err_untold = false;
+}
+
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
 {
     struct run *r = ctx;
@@ -141,12 +152,7 @@ static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen
         on_sighup(r);
     }
     sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
-    if (r->s->is_summary_err_untold) { /* the first of a run of failures, said at once */
-        progress_clear(r->pg);
-        fprintf(stderr, "postcard: %s (tried again at each --summary-interval)\n",
-                r->s->summary_err.msg);
-        r->s->is_summary_err_untold = false;
-    }
+    tell_summary_failure(r); /* before the next read, which may wait for long */
 }
 
 static double mono_now(void)

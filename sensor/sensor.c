@@ -57,7 +57,7 @@ static void decide_session(struct sensor *s, struct flow *f)
         f->app = session_new(proto, tls);
         s->st.mail_sessions++;
     } else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports) {
-        f->tls = tls_session_new(-1);
+        f->tls = tls_session_new(-1, NULL);
         s->st.tls_sessions++;
     }
 }
@@ -120,7 +120,9 @@ static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
         if (!ss->is_implicit && !ss->is_upgraded)
             return;
         if (f->tls == NULL) {
-            f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto);
+            char host[256];
+            f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto,
+                                     session_server_name(ss, host, sizeof host));
             s->st.tls_sessions++;
         }
         if (!was_tls && ss->is_upgraded)
@@ -144,6 +146,40 @@ static void stream_gap(void *ctx, int dir, uint64_t n)
         session_gap(f->app, s->starttls, f, dir, n, &s->st);
     if (f->tls != NULL)
         tls_session_gap(f->tls, &s->tls, dir, n);
+}
+
+/* Is a mail session on f surely mail, or could it still turn out to be something else (a "220"
+ * greeting on another port can be FTP: flow_ended asks nDPI, which may not have answered)? */
+static bool mail_is_certain(const struct flow *f)
+{
+    return flow_mail_port(f) != NULL || f->proxy == PROXY_TUNNEL ||
+           (f->cls.is_ndpi_done && f->cls.ndpi_app != PROTO_OTHER);
+}
+
+/*
+ * The packet just handled changed what is known of f's session: the rules that are certain
+ * now raise their alerts, stamped with its time (docs/detections.md: the moment of each
+ * finding). A session not yet known to be mail, and a TLS session before its first hello,
+ * have no facts to judge.
+ */
+static void judge_now(struct sensor *s, struct flow *f)
+{
+    struct session *ss = f->app;
+    struct tls_session *ts = f->tls;
+    if (!(ss != NULL && ss->facts_changed) && !(ts != NULL && ts->facts_changed))
+        return;
+    if (ss != NULL)
+        ss->facts_changed = false;
+    if (ts != NULL)
+        ts->facts_changed = false;
+    if (s->al.engine == NULL)
+        return;
+    if (ss != NULL && (!(ss->is_valid || ss->is_implicit) || !mail_is_certain(f)))
+        return; /* judged when it ends, if it was mail after all */
+    const struct tls_session *seen = ts != NULL && (ts->seen_ch || ts->seen_sh) ? ts : NULL;
+    if (ss == NULL && seen == NULL)
+        return;
+    alerts_judge(&s->al, s->out, &s->eve, &s->j, f, ss, seen, s->pkt_ts, false);
 }
 
 static void count_app(struct sensor *s, const char *name)
@@ -181,12 +217,8 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         if (session_close(f->app, s->starttls, f, &s->st) && !not_mail)
             ss = f->app;
     }
-    if (f->tls != NULL) {
-        char host[256];
-        const char *expect = f->app ? session_server_name(f->app, host, sizeof host) : NULL;
-        if (tls_session_close(f->tls, &s->tls, expect))
-            ts = f->tls;
-    }
+    if (f->tls != NULL && tls_session_close(f->tls, &s->tls))
+        ts = f->tls;
     if (ss != NULL && !s->opts.no_mail_records) {
         session_record(ss, f, ts, &s->eve, &s->j);
         s->out->write(s->out, REC_MAIL, s->j.buf, s->j.len);
@@ -195,11 +227,13 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         tls_session_record(ts, f, &s->eve, &s->j);
         s->out->write(s->out, REC_TLS, s->j.buf, s->j.len);
     }
-    const struct rule *hits[RULES_MAX_ALERTS_PER_SESSION];
-    size_t n_hits = alerts_session(&s->al, s->out, &s->eve, &s->j, f, ss, ts, hits,
-                                   RULES_MAX_ALERTS_PER_SESSION);
-    if (s->sum != NULL)
-        summary_session(s->sum, &s->eve, f, ss, ts, hits, n_hits);
+    alerts_judge(&s->al, s->out, &s->eve, &s->j, f, ss, ts, f->last, true);
+    if (s->sum != NULL) {
+        const struct alert_state *as = f->alerts;
+        summary_session(s->sum, &s->eve, f, ss, ts, as != NULL ? as->classes : NULL,
+                        as != NULL ? as->n_classes : 0);
+    }
+    alerts_release(f);
     tls_session_free(f->tls);
     f->tls = NULL;
     session_free(f->app);
@@ -394,6 +428,7 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     if (!(c->by == BY_CONTENT &&
           (c->app == PROTO_TLS || (c->app != PROTO_OTHER && flow_mail_port(f) != NULL))))
         classify_packet(s->cl, &f->cls, &pk);
+    judge_now(s, f);
     if (!of_interest(s, f)) {
         f->is_bypassed = true;
         s->st.flows_bypassed++;

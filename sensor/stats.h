@@ -1,6 +1,8 @@
 /*
  * stats.h — run-wide counters: packets, bytes, anomalies by kind, flow
- * table events. One instance per run, passed by pointer (no globals).
+ * table events, and live the kernel's capture counters (read from
+ * pcap_stats, their 32-bit wraps unrolled). One instance per run, passed by
+ * pointer (no globals).
  */
 #ifndef POSTCARD_STATS_H
 #define POSTCARD_STATS_H

@@ -85,8 +85,8 @@ void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us);
 
 /*
  * End the flows idle for longer than their class's timeout at time now: packet time reading
- * a file, the wall clock live (a flow's last packet time is never later than the wall clock
- * at which it is handled). At most FLOW_EXPIRE_BATCH flows per call; returns how many ended.
+ * a file, the wall clock live (a flow whose last packet is later than now is not idle). At
+ * most FLOW_EXPIRE_BATCH flows per call, oldest first; returns how many ended.
  */
 size_t flow_expire(struct flow_table *ft, pc_time now);
 

@@ -8,6 +8,12 @@
  *
  * No allocation per packet: flows come from the table's slots, held bytes
  * from the reassembly pool, nDPI state once per flow until it decides.
+ *
+ * Time: reading files, each packet's time runs the timers (sensor_tick), so
+ * a capture always gives the same records. Live, the capture loop ticks with
+ * the wall clock (main.c): stats and summary records, flow timeouts and output
+ * pushes come on time on a quiet link too. A flow's times are always its
+ * packets' times; only the moment it is judged idle follows the wall clock.
  */
 #include "sensor.h"
 
@@ -276,6 +282,9 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
         return NULL;
     }
     s->ft = flow_table_new(s->opts.max_flows, s->opts.hash_seed, flow_ended, s);
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++)
+        if (s->opts.flow_timeout[tc] > 0)
+            flow_table_set_timeout(s->ft, (enum flow_tc)tc, s->opts.flow_timeout[tc]);
     reasm_pool_init(&s->pool, s->opts.reasm_max_bytes, &s->st);
     s->starttls = starttls_memory_new();
     s->tls.st = &s->st;
@@ -315,7 +324,8 @@ void sensor_free(struct sensor *s)
     free(s);
 }
 
-/* A "summary" record (--summary-interval): the run's numbers so far. */
+/* A "summary" record (--summary-interval, and the last one at the end): the run's numbers
+ * so far. The one place that writes a periodic summary. */
 static void summary_out(struct sensor *s, pc_time ts)
 {
     summary_record(s->sum, &s->eve, ts, &s->j);
@@ -354,6 +364,56 @@ static enum flow_tc tcp_class(const struct flow *f)
     return FLOW_TC_TCP_NEW;
 }
 
+bool sensor_stats_due(const struct sensor *s, pc_time now)
+{
+    return s->opts.stats_interval != 0 && s->next_stats != 0 &&
+           (now > s->now ? now : s->now) >= s->next_stats;
+}
+
+/* Flows past their timeout. Live, a tick ends more than a packet does: an idle link has only
+ * the ticks to end a burst of flows within their timeouts. */
+static void expire_flows(struct sensor *s)
+{
+    int rounds = s->is_live ? FLOW_EXPIRE_TICK_BATCHES : 1;
+    while (rounds-- > 0 && flow_expire(s->ft, s->now) == FLOW_EXPIRE_BATCH)
+        ;
+}
+
+bool sensor_tick(struct sensor *s, pc_time now)
+{
+    bool has_stats = false;
+    if (now > s->now)
+        s->now = now;
+    if (s->first_ts == 0) /* live: the run's time starts with the capture, packets or not */
+        s->first_ts = s->now;
+    if (s->opts.stats_interval != 0) {
+        pc_time every = (pc_time)s->opts.stats_interval * 1000000;
+        if (s->next_stats == 0)
+            s->next_stats = s->now + every;
+        else if (s->now >= s->next_stats) {
+            sensor_stats_record(s, s->now);
+            s->next_stats = s->now + every;
+            has_stats = true;
+        }
+    }
+    expire_flows(s);
+    if (s->opts.summary_interval != 0) { /* after the expiry: sessions over by now count */
+        pc_time every = (pc_time)s->opts.summary_interval * 1000000;
+        if (s->next_summary == 0)
+            s->next_summary = s->now + every;
+        else if (s->now >= s->next_summary) {
+            summary_out(s, s->now);
+            s->next_summary = s->now + every;
+        }
+    }
+    if (s->is_live && s->now >= s->next_push) { /* a reader of the output sees records on time */
+        if (s->out->push != NULL)
+            s->out->push(s->out);
+        s->next_push = s->now + OUTPUT_PUSH_US;
+    }
+    return has_stats;
+}
+
 void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, size_t wirelen,
                    pc_time ts)
 {
@@ -363,29 +423,14 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     if (decode_packet(&s->dec, link, p, caplen, wirelen, ts, &pk) != DEC_OK)
         return;
     s->pkt_ts = ts;
-    if (ts > s->now)
-        s->now = ts;
+    if (ts > s->last_pkt)
+        s->last_pkt = ts;
     if (s->first_ts == 0)
         s->first_ts = ts;
-    if (s->opts.stats_interval != 0) {
-        pc_time every = (pc_time)s->opts.stats_interval * 1000000;
-        if (s->next_stats == 0)
-            s->next_stats = s->now + every;
-        else if (s->now >= s->next_stats) {
-            sensor_stats_record(s, s->now);
-            s->next_stats = s->now + every;
-        }
-    }
-    flow_expire(s->ft, s->now);
-    if (s->opts.summary_interval != 0) { /* after flow_expire: sessions over by now count */
-        pc_time every = (pc_time)s->opts.summary_interval * 1000000;
-        if (s->next_summary == 0)
-            s->next_summary = s->now + every;
-        else if (s->now >= s->next_summary) {
-            summary_out(s, s->now);
-            s->next_summary = s->now + every;
-        }
-    }
+    if (s->is_live) /* the timers follow the wall clock (sensor_tick from the capture loop) */
+        flow_expire(s->ft, s->now);
+    else
+        sensor_tick(s, ts);
 
     int dir;
     bool is_new;
@@ -403,7 +448,7 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
             f->has_rst = true;
         tc = tcp_class(f);
     }
-    flow_touch(s->ft, f, tc, s->now);
+    flow_touch(s->ft, f, tc, s->last_pkt);
     if (f->is_bypassed)
         return;
 
@@ -501,8 +546,8 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     fprintf(f, n ? "\n" : "  anomalies:      none\n");
     if (live)
         fprintf(f, "  kernel:         %llu received, %llu dropped, %llu dropped by interface\n",
-                (unsigned long long)st->kernel_recv, (unsigned long long)st->kernel_drop,
-                (unsigned long long)st->iface_drop);
+                (unsigned long long)st->kernel.recv, (unsigned long long)st->kernel.drop,
+                (unsigned long long)st->kernel.ifdrop);
     const struct rule_match_stats *ms = &s->al.ms;
     if (s->al.engine != NULL)
         fprintf(f,

@@ -1,6 +1,7 @@
 /*
- * flow.h — the flow table: bidirectional 5-tuple → flow, with timeouts on
- * packet time, a hard cap and eviction of the least recently seen flow.
+ * flow.h — the flow table: bidirectional 5-tuple → flow, with idle timeouts
+ * per class (measured from a flow's last packet time), a hard cap and
+ * eviction of the least recently seen flow.
  */
 #ifndef POSTCARD_FLOW_H
 #define POSTCARD_FLOW_H
@@ -24,7 +25,7 @@ enum flow_tc {                     /* timeout class: one LRU list each */
 };
 
 enum flow_end {
-    FLOW_END_TIMEOUT,  /* idle past its class's timeout (packet time) */
+    FLOW_END_TIMEOUT,  /* idle past its class's timeout */
     FLOW_END_EVICTED,  /* pushed out because the table was full */
     FLOW_END_SHUTDOWN, /* end of capture or signal */
     FLOW_END_REUSED,   /* a new SYN reused the tuple of a closed flow */
@@ -81,8 +82,15 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
 /* Mark the flow active at packet time now, in timeout class tc. */
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now);
 
-/* End flows whose timeout has passed at packet time now (bounded per call). */
-void flow_expire(struct flow_table *ft, pc_time now);
+/* Flows of class tc end after us microseconds without a packet (default: sensor-limits.h). */
+void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us);
+
+/*
+ * End the flows idle for longer than their class's timeout at time now: packet time reading
+ * a file, the wall clock live (a flow whose last packet is later than now is not idle). At
+ * most FLOW_EXPIRE_BATCH flows per call, oldest first; returns how many ended.
+ */
+size_t flow_expire(struct flow_table *ft, pc_time now);
 
 /* End every flow (end of capture). Oldest first, so output is deterministic. */
 void flow_end_all(struct flow_table *ft);

@@ -417,13 +417,15 @@ class Postcard:
     it comes (wait_stderr). finish() closes stdin, waits for the exit and returns
     (status, stdout, stderr), checked for sanitizer reports."""
 
-    def __init__(self, args, stdin="pipe"):
+    def __init__(self, args, stdin="pipe", prefix=()):
+        """prefix: a command that runs postcard (["ip", "netns", "exec", NS]): postcard gets
+        the signals all the same, as that command execs it."""
         self.args = args
         self._rfd = self._wfd = None
         if stdin == "pipe":
             self._rfd, self._wfd = os.pipe()
             os.set_blocking(self._wfd, False)  # feed() fails if postcard stops reading
-        self.p = subprocess.Popen([BIN] + args,
+        self.p = subprocess.Popen(list(prefix) + [BIN] + args,
                                   stdin=self._rfd if stdin == "pipe" else subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.pid = self.p.pid

@@ -4,6 +4,7 @@
 #   make demo       install what is missing, build, run on pcaps/demo.pcapng
 #   make test       install what is missing, build with ASan+UBSan, run every test
 #   make bench      speed against tcpdump and ndpiReader on the same captures
+#   make bench-latency  alert latency on a live link (root; docs/performance.md)
 #   make pcaps      regenerate pcaps/ from real servers in network namespaces (root)
 #   make lint       cppcheck and a grep for unsafe libc calls
 #   make SAN=address,undefined   sanitizer build (in build/san)
@@ -51,6 +52,7 @@ RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test deps-lint check-libs bench \
+        bench-latency \
         pcaps lint format format-check clean FORCE
 
 all: check-libs $(BUILD)/postcard
@@ -156,6 +158,10 @@ bench: deps-test
 	@$(call install_missing,$(BENCH_DEBS))
 	@$(MAKE) --no-print-directory all
 	@BUILD=build tests/bench.sh
+
+bench-latency: deps-test
+	@$(MAKE) --no-print-directory all
+	@BUILD=build python3 tests/bench-latency.py
 
 pcaps:
 	bash pcaps/make-pcaps.sh

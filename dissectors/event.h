@@ -59,6 +59,11 @@ enum ev_type {
     EV_TLS_KEX,          /* kex: the server's ephemeral key exchange parameters */
     EV_TLS_ALERT,        /* alert */
     EV_TLS_DONE,         /* the handshake is over: done.complete says whether it succeeded */
+    EV_COMMAND,          /* a client command that carries the session on in clear (not a
+                          * capability request, STARTTLS, EHLO/HELO or a no-op): text = verb */
+    EV_LOGIN_SENT,       /* the client's credentials crossed the wire: login.* with result
+                          * LOGIN_UNKNOWN; the EV_LOGIN of the same attempt follows */
+    EV_TLS_CERTS_END,    /* the server's Certificate message ended: its chain is complete */
 };
 
 struct ev_tls_ch {
@@ -103,7 +108,7 @@ struct event {
     enum ev_type type; /* which member is valid */
     enum dir dir;      /* direction of the bytes that produced it */
     union {
-        struct span text; /* GREETING, HELO, MAIL_FROM, RCPT_TO */
+        struct span text; /* GREETING, HELO, MAIL_FROM, RCPT_TO, COMMAND */
         struct {
             struct span name; /* capability keyword, as sent */
             struct span args; /* the rest of its line */
@@ -112,7 +117,7 @@ struct event {
             bool ok;             /* accepted */
             struct span line;    /* the reply line */
         } reply;                 /* STARTTLS_REPLY */
-        struct ev_login login;   /* LOGIN */
+        struct ev_login login;   /* LOGIN, LOGIN_SENT */
         uint64_t bytes;          /* MESSAGE: bytes of the message */
         enum ev_anomaly anomaly; /* ANOMALY */
         struct ev_tls_ch tls_ch; /* TLS_CLIENT_HELLO */

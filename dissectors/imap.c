@@ -161,6 +161,7 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
     if (s->in_sasl && !s->in_command) {
         if (!sasl_response(&s->sasl, span_trim(line)))
             dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+        sasl_emit_sent(&s->sasl, NULL, em);
         return;
     }
     struct span rest = line;
@@ -170,7 +171,10 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
         s->tag_len = (uint8_t)(tag.n < IMAP_TAG_MAX ? tag.n : IMAP_TAG_MAX);
         memcpy(s->tag, tag.p, s->tag_len);
         s->cmd = IMAP_CMD_OTHER;
-        if (span_eq(verb, "LOGIN")) { /* RFC 9051 §6.2.3 */
+        if (!span_eq(verb, "CAPABILITY") && !span_eq(verb, "STARTTLS") && !span_eq(verb, "NOOP") &&
+            !span_eq(verb, "ID"))
+            dissect_command(em, verb); /* LOGIN, AUTHENTICATE, SELECT, LOGOUT, ... */
+        if (span_eq(verb, "LOGIN")) {  /* RFC 9051 §6.2.3 */
             s->cmd = IMAP_CMD_LOGIN;
             s->login_arg = 0;
             memset(&s->sasl, 0, sizeof s->sasl);
@@ -182,6 +186,7 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
             sasl_begin(&s->sasl, mech);
             if (ir.n > 0 && !sasl_response(&s->sasl, ir))
                 dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+            sasl_emit_sent(&s->sasl, NULL, em);
             s->in_sasl = true;
         } else if (span_eq(verb, "STARTTLS")) {
             s->cmd = IMAP_CMD_STARTTLS;
@@ -211,6 +216,8 @@ static void client_line(struct imap *s, struct span line, const struct emitter *
         return;
     }
     s->in_command = false;
+    if (s->cmd == IMAP_CMD_LOGIN)
+        sasl_emit_sent(&s->sasl, "LOGIN", em); /* the whole command, literals included, is in */
     push(s, em);
 }
 

@@ -56,6 +56,12 @@ size_t dot_body_scan(uint8_t *state, uint64_t *bytes, const uint8_t *p, size_t n
     return n;
 }
 
+void dissect_command(const struct emitter *em, struct span verb)
+{
+    struct event ev = {.type = EV_COMMAND, .dir = DIR_TO_SERVER, .u.text = verb};
+    emit(em, &ev);
+}
+
 void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a)
 {
     struct event ev = {.type = EV_ANOMALY, .dir = d, .u.anomaly = a};

@@ -41,6 +41,9 @@ enum line_step line_step(bool *discard, enum dir d, const uint8_t *p, size_t n, 
  * if it accepted. Returns ok (the caller then treats its bytes as TLS). */
 bool dissect_starttls_reply(const struct emitter *em, bool ok, struct span line);
 
+/* Emit EV_COMMAND for a client command (verb) that carries the session on in clear. */
+void dissect_command(const struct emitter *em, struct span verb);
+
 /* Emit an EV_ANOMALY event. */
 void dissect_anomaly(const struct emitter *em, enum dir d, enum ev_anomaly a);
 

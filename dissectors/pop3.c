@@ -91,11 +91,15 @@ static void client_line(struct pop3 *s, struct span line, const struct emitter *
     if (s->in_sasl) {
         if (!sasl_response(&s->sasl, span_trim(line)))
             dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+        sasl_emit_sent(&s->sasl, NULL, em);
         return;
     }
     struct span rest = line;
     struct span verb = span_word(&rest);
     struct span arg = span_word(&rest);
+    if (!span_eq(verb, "CAPA") && !span_eq(verb, "STLS") && !span_eq(verb, "NOOP") &&
+        !(span_eq(verb, "AUTH") && arg.n == 0))
+        dissect_command(em, verb); /* USER, APOP, AUTH mech, RETR, QUIT, ... */
     if (span_eq(verb, "CAPA")) {
         push(s, POP3_CMD_CAPA, em);
     } else if (span_eq(verb, "STLS")) {
@@ -110,12 +114,14 @@ static void client_line(struct pop3 *s, struct span line, const struct emitter *
     } else if (span_eq(verb, "PASS")) {
         s->sasl.is_active = true;
         s->sasl.has_secret = s->sasl.secret_readable = arg.n > 0;
+        sasl_emit_sent(&s->sasl, "USER", em);
         push(s, POP3_CMD_PASS, em);
     } else if (span_eq(verb, "APOP")) { /* RFC 1939 §7: APOP name digest */
         memset(&s->sasl, 0, sizeof s->sasl);
         sasl_set_user(&s->sasl, arg);
         s->sasl.is_active = true;
         s->sasl.has_secret = span_word(&rest).n > 0;
+        sasl_emit_sent(&s->sasl, "APOP", em);
         push(s, POP3_CMD_APOP, em);
     } else if (span_eq(verb, "AUTH")) { /* RFC 5034 §4: AUTH mech [initial-response] */
         if (arg.n == 0) {
@@ -126,6 +132,7 @@ static void client_line(struct pop3 *s, struct span line, const struct emitter *
         struct span ir = span_word(&rest);
         if (ir.n > 0 && !sasl_response(&s->sasl, ir))
             dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+        sasl_emit_sent(&s->sasl, NULL, em);
         s->in_sasl = true;
         push(s, POP3_CMD_AUTH, em);
     } else if (span_eq(verb, "RETR") || span_eq(verb, "TOP")) {

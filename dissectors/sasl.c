@@ -222,16 +222,32 @@ void sasl_login(const struct sasl *s, struct ev_login *l)
     l->is_token = s->is_token;
 }
 
+static void fill_event(const struct sasl *s, const char *command, struct ev_login *l)
+{
+    sasl_login(s, l);
+    if (command != NULL) {
+        l->mech.p = (const uint8_t *)command;
+        l->mech.n = strlen(command);
+        l->is_command = true;
+    }
+}
+
+void sasl_emit_sent(struct sasl *s, const char *command, const struct emitter *em)
+{
+    if (!s->is_active || !s->has_secret || s->is_sent || s->is_cancelled)
+        return;
+    struct event ev = {.type = EV_LOGIN_SENT, .dir = DIR_TO_SERVER};
+    fill_event(s, command, &ev.u.login);
+    ev.u.login.result = LOGIN_UNKNOWN;
+    s->is_sent = true;
+    emit(em, &ev);
+}
+
 void sasl_emit_login(struct sasl *s, const char *command, enum login_result r, struct span reply,
                      const struct emitter *em)
 {
     struct event ev = {.type = EV_LOGIN, .dir = DIR_TO_CLIENT};
-    sasl_login(s, &ev.u.login);
-    if (command != NULL) {
-        ev.u.login.mech.p = (const uint8_t *)command;
-        ev.u.login.mech.n = strlen(command);
-        ev.u.login.is_command = true;
-    }
+    fill_event(s, command, &ev.u.login);
     ev.u.login.result = s->is_cancelled ? LOGIN_FAILURE : r; /* RFC 4422 §3.5: "*" aborts */
     ev.u.login.reply = reply;
     emit(em, &ev);

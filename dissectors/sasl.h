@@ -36,6 +36,7 @@ struct sasl {
     bool has_secret;                  /* a password or token was sent */
     bool secret_readable;             /* and it was readable */
     bool is_token;                    /* it was a bearer token */
+    bool is_sent;                     /* EV_LOGIN_SENT was emitted for this exchange */
     uint8_t mech_len;                 /* bytes in mech_name */
     uint16_t user_len;                /* bytes in user */
     uint8_t mech_name[SASL_MECH_MAX]; /* mechanism as sent, upper-cased */
@@ -59,6 +60,13 @@ void sasl_login(const struct sasl *s, struct ev_login *l);
  */
 void sasl_emit_login(struct sasl *s, const char *command, enum login_result r, struct span reply,
                      const struct emitter *em);
+
+/*
+ * The credentials of the exchange crossed the wire: emit EV_LOGIN_SENT (result
+ * LOGIN_UNKNOWN), once per exchange, as soon as a secret was sent. `command` as for
+ * sasl_emit_login. Nothing when no secret was sent (yet): that login is known at its answer.
+ */
+void sasl_emit_sent(struct sasl *s, const char *command, const struct emitter *em);
 
 /* Set a plain user name (POP3 USER, IMAP LOGIN), cut to SASL_USER_MAX. */
 void sasl_set_user(struct sasl *s, struct span user);

@@ -117,10 +117,14 @@ static void client_line(struct smtp *s, struct span line, const struct emitter *
     if (s->cst == SMTP_C_SASL) {
         if (!sasl_response(&s->sasl, span_trim(line)))
             dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+        sasl_emit_sent(&s->sasl, NULL, em);
         return;
     }
     struct span rest = line;
     struct span verb = span_word(&rest);
+    if (!span_eq(verb, "EHLO") && !span_eq(verb, "HELO") && !span_eq(verb, "STARTTLS") &&
+        !span_eq(verb, "NOOP") && !span_eq(verb, "RSET") && !span_eq(verb, "HELP"))
+        dissect_command(em, verb); /* MAIL, AUTH, QUIT, ...: the session goes on in clear */
     if (span_eq(verb, "EHLO") || span_eq(verb, "HELO")) {
         push(s, span_eq(verb, "EHLO") ? SMTP_CMD_EHLO : SMTP_CMD_HELO, em);
         text_event(EV_HELO, span_trim(rest), em);
@@ -134,6 +138,7 @@ static void client_line(struct smtp *s, struct span line, const struct emitter *
         sasl_begin(&s->sasl, mech);
         if (ir.n > 0 && !sasl_response(&s->sasl, ir))
             dissect_anomaly(em, DIR_TO_SERVER, EVA_BAD_BASE64);
+        sasl_emit_sent(&s->sasl, NULL, em);
         push(s, SMTP_CMD_AUTH, em);
         s->cst = SMTP_C_SASL;
     } else if (span_eq(verb, "MAIL")) {

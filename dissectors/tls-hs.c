@@ -318,7 +318,14 @@ static void server_hello(struct tls *t, const uint8_t *body, uint32_t len, const
     emit(em, &ev);
 }
 
-static void certificate(struct tls *t, const uint8_t *body, uint32_t len, const struct emitter *em)
+static void certs_end(const struct emitter *em)
+{
+    struct event ev = {.type = EV_TLS_CERTS_END, .dir = DIR_TO_CLIENT};
+    emit(em, &ev);
+}
+
+static void certificate_list(struct tls *t, const uint8_t *body, uint32_t len,
+                             const struct emitter *em)
 {
     struct cursor c = cur_make(body, len);
     struct cursor list = cur_sub(&c, cur_be24(&c));
@@ -338,6 +345,13 @@ static void certificate(struct tls *t, const uint8_t *body, uint32_t len, const 
         ev.u.cert.index = t->n_certs < 255 ? t->n_certs++ : 255;
         emit(em, &ev);
     }
+}
+
+/* The server's Certificate message: each certificate, then the end of the chain. */
+static void certificate(struct tls *t, const uint8_t *body, uint32_t len, const struct emitter *em)
+{
+    certificate_list(t, body, len, em);
+    certs_end(em);
 }
 
 static void server_key_exchange(struct tls *t, const uint8_t *body, uint32_t len,
@@ -472,6 +486,7 @@ void tls_v2_record(struct tls *t, enum dir d, const uint8_t *rec, uint32_t len,
             ce.u.cert.der.n = cert.left;
             ce.u.cert.index = t->n_certs++;
             emit(em, &ce);
+            certs_end(em);
         }
         /* the rest of SSLv2 (CLIENT-MASTER-KEY, FINISHED) is framed as SSLv2
          * and mostly encrypted: nothing more to learn, skip it quietly */

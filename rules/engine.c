@@ -26,6 +26,12 @@
  * mail.login.* fields visit the value of each attempt, and a session
  * without attempts visits "absent" (docs/rules.md: those predicates hold
  * for one attempt, or for none when there is none).
+ *
+ * A session is matched each time its facts change (alerts at the packet
+ * that decides them). The index still finds every rule that holds on the
+ * facts as they are; of those, only the ones certain now raise an alert,
+ * each once per session (struct rule_session). Pass rules are few and
+ * kept apart too: while any may still hold, the session's alerts wait.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +147,8 @@ struct rule_engine {
     const struct rule **hits;          /* alert rules that held (n_rules entries) */
     size_t n_hits;                     /* used */
     bool passed;                       /* a pass rule held */
+    uint32_t *pass;                    /* the pass rules */
+    size_t n_pass;                     /* entries in pass */
     const struct rule_suppress **sup;  /* suppress lines sorted by sid */
     size_t n_sup;                      /* entries in sup */
     uint64_t evaluated;                /* rules evaluated in this match */
@@ -185,7 +193,7 @@ static uint64_t accepted_slots(const struct rule_pred *p, const struct rule_fiel
     }
     uint64_t m = 0;
     for (size_t v = 0; v <= n; v++) {
-        struct rule_fact f = {v < n, (int64_t)v, NULL, 0};
+        struct rule_fact f = {v < n, (int64_t)v, NULL, 0, RULE_FACT_FINAL};
         if (rl_pred_holds(p, &f))
             m |= 1ULL << v;
     }
@@ -323,8 +331,13 @@ struct rule_engine *rule_engine_new(struct ruleset *rs)
     e->n_rules = ruleset_len(rs);
     e->stamp = rl_xcalloc(e->n_rules + 1, sizeof *e->stamp);
     e->hits = rl_xcalloc(e->n_rules + 1, sizeof *e->hits);
-    for (size_t i = 0; i < e->n_rules; i++)
-        index_rule(e, ruleset_rule(rs, i), (uint32_t)i);
+    e->pass = rl_xcalloc(e->n_rules + 1, sizeof *e->pass);
+    for (size_t i = 0; i < e->n_rules; i++) {
+        const struct rule *r = ruleset_rule(rs, i);
+        index_rule(e, r, (uint32_t)i);
+        if (r->action == RULE_ACTION_PASS)
+            e->pass[e->n_pass++] = (uint32_t)i;
+    }
     e->n_sup = ruleset_suppress_len(rs);
     e->sup = rl_xcalloc(e->n_sup + 1, sizeof *e->sup);
     for (size_t i = 0; i < e->n_sup; i++)
@@ -352,6 +365,7 @@ void rule_engine_free(struct rule_engine *e)
     }
     free(e->stamp);
     free(e->hits);
+    free(e->pass);
     free(e->sup);
     ruleset_free(e->rs);
     free(e);
@@ -426,7 +440,7 @@ static void visit_string(struct rule_engine *e, const struct bucket *b, enum rul
 
 static void visit_bucket(struct rule_engine *e, const struct bucket *b, const struct rule_facts *f)
 {
-    static const struct rule_fact none = {false, 0, NULL, 0};
+    static const struct rule_fact none = {false, 0, NULL, 0, RULE_FACT_FINAL};
     visit_list(e, &b->generic, f);
     for (unsigned i = 0; i < b->n_keyed; i++) {
         enum rule_field k = (enum rule_field)b->keyed[i];
@@ -485,10 +499,47 @@ static int hit_cmp(const void *a, const void *b)
     return x->sid < y->sid ? -1 : x->sid > y->sid;
 }
 
-size_t rule_engine_match(struct rule_engine *e, struct rule_thresholds *th,
-                         const struct rule_facts *f, int64_t now_s, const struct rule **out,
-                         size_t max, struct rule_match_stats *ms)
+void rule_session_release(struct rule_session *rs)
 {
+    free(rs->sids);
+    memset(rs, 0, sizeof *rs);
+}
+
+static bool decided_before(const struct rule_session *rs, uint32_t sid)
+{
+    for (size_t i = 0; i < rs->n; i++)
+        if (rs->sids[i] == sid)
+            return true;
+    return false;
+}
+
+static void decide(struct rule_session *rs, uint32_t sid)
+{
+    if (rs->n == rs->cap)
+        rl_grow((void **)&rs->sids, &rs->cap, rs->n + 1, sizeof *rs->sids);
+    rs->sids[rs->n++] = sid;
+}
+
+/* Of the pass rules, does one hold for certain (yes), may one still (maybe), or none (no)? */
+static enum rule_certainty pass_certainly(const struct rule_engine *e, const struct rule_facts *f)
+{
+    enum rule_certainty c = RULE_NO;
+    for (size_t i = 0; i < e->n_pass && c != RULE_YES; i++) {
+        enum rule_certainty k = rule_holds_certainly(ruleset_rule(e->rs, e->pass[i]), f);
+        if (k != RULE_NO)
+            c = k;
+    }
+    return c;
+}
+
+size_t rule_engine_match_session(struct rule_engine *e, struct rule_thresholds *th,
+                                 const struct rule_facts *f, int64_t now_s, struct rule_session *rs,
+                                 const struct rule **out, size_t max, struct rule_match_stats *ms)
+{
+    if (f->is_final)
+        ms->sessions++;
+    if (rs->passed)
+        return 0;
     if (++e->cur == 0) { /* the stamp wrapped: forget every old one */
         memset(e->stamp, 0, (e->n_rules + 1) * sizeof *e->stamp);
         e->cur = 1;
@@ -504,22 +555,36 @@ size_t rule_engine_match(struct rule_engine *e, struct rule_thresholds *th,
         visit_bucket(e, &e->b[RULE_PROTO_TLS], f);
     if (f->is_mail || f->is_tls)
         visit_bucket(e, &e->b[RULE_PROTO_ANY], f);
-    ms->sessions++;
     ms->evaluated += e->evaluated;
-    ms->matched += e->n_hits;
-    if (e->passed) {
+    enum rule_certainty pass =
+        f->is_final ? (e->passed ? RULE_YES : RULE_NO) : pass_certainly(e, f);
+    if (pass == RULE_YES) {
+        rs->passed = true;
         ms->passed++;
         return 0;
     }
-    qsort(e->hits, e->n_hits, sizeof *e->hits, hit_cmp);
-    size_t n = 0;
+    if (pass == RULE_MAYBE)
+        return 0; /* a pass rule may still hold: every alert waits */
+    size_t n_new = 0;
     for (size_t i = 0; i < e->n_hits; i++) {
         const struct rule *r = e->hits[i];
+        if (decided_before(rs, r->sid))
+            continue;
+        if (!f->is_final && rule_holds_certainly(r, f) != RULE_YES)
+            continue; /* holds on the facts so far, which may still change */
+        e->hits[n_new++] = r;
+    }
+    ms->matched += n_new;
+    qsort(e->hits, n_new, sizeof *e->hits, hit_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < n_new; i++) {
+        const struct rule *r = e->hits[i];
+        decide(rs, r->sid);
         if (is_suppressed(e, r, f)) {
             ms->suppressed++;
             continue;
         }
-        if (n == max) { /* [ENGINE-ALERT-CAP] */
+        if (rs->n_alerts == max) { /* [ENGINE-ALERT-CAP] */
             ms->over_cap++;
             continue;
         }
@@ -528,6 +593,17 @@ size_t rule_engine_match(struct rule_engine *e, struct rule_thresholds *th,
             continue;
         }
         out[n++] = r;
+        rs->n_alerts++;
     }
+    return n;
+}
+
+size_t rule_engine_match(struct rule_engine *e, struct rule_thresholds *th,
+                         const struct rule_facts *f, int64_t now_s, const struct rule **out,
+                         size_t max, struct rule_match_stats *ms)
+{
+    struct rule_session rs = {0};
+    size_t n = rule_engine_match_session(e, th, f, now_s, &rs, out, max, ms);
+    rule_session_release(&rs);
     return n;
 }

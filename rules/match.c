@@ -10,6 +10,12 @@
  * every form but `absent` is false on an absent fact, and a set that is
  * empty is absent. Address and port sets are sorted disjoint ranges, so
  * membership is a binary search.
+ *
+ * rule_holds_certainly() asks the same of a session still going on: each
+ * part is yes, no or maybe (engine.h), and the rule is the parts' Kleene
+ * conjunction. The mail.login.* predicates hold for one attempt: certainly
+ * for an attempt whose facts settle them, certainly not only once no more
+ * attempts can come and none holds.
  */
 #include <string.h>
 #include <strings.h>
@@ -20,6 +26,7 @@
 void rule_facts_init(struct rule_facts *f)
 {
     memset(f, 0, sizeof *f);
+    f->is_final = true;
 }
 
 static bool v4_in(const struct rule_addr_set *s, uint32_t a)
@@ -169,7 +176,7 @@ static bool ends_hold(const struct rule *r, const uint8_t *src, uint16_t sport, 
  */
 static bool login_holds(const struct rule *r, const struct rule_login_facts *l)
 {
-    static const struct rule_fact none = {false, 0, NULL, 0};
+    static const struct rule_fact none = {false, 0, NULL, 0, RULE_FACT_FINAL};
     for (size_t i = 0; i < r->n_preds; i++) {
         const struct rule_pred *p = &r->preds[i];
         if (!rl_is_login_field(p->field))
@@ -207,4 +214,101 @@ bool rule_matches(const struct rule *r, const struct rule_facts *f)
         if (login_holds(r, &f->logins[i]))
             return true;
     return false;
+}
+
+/* ---- certainty ----------------------------------------------------------- */
+
+static enum rule_certainty tri_of(bool b)
+{
+    return b ? RULE_YES : RULE_NO;
+}
+
+/* Kleene's and: no wins, then maybe. */
+static enum rule_certainty tri_and(enum rule_certainty a, enum rule_certainty b)
+{
+    if (a == RULE_NO || b == RULE_NO)
+        return RULE_NO;
+    return a == RULE_MAYBE || b == RULE_MAYBE ? RULE_MAYBE : RULE_YES;
+}
+
+static enum rule_certainty pred_certainly(const struct rule_pred *p, const struct rule_fact *v,
+                                          bool is_final)
+{
+    bool h = rl_pred_holds(p, v);
+    if (is_final || v->state == RULE_FACT_FINAL)
+        return tri_of(h);
+    if (v->state != RULE_FACT_GROWING || !v->is_set)
+        return RULE_MAYBE;
+    if (rule_field_info(p->field)->type == RULE_T_BOOL && v->num != 0)
+        return tri_of(h); /* a flag that became true stays true */
+    switch (p->op) {
+    case RULE_OP_TRUE:
+    case RULE_OP_PRESENT:
+    case RULE_OP_GT:
+    case RULE_OP_GE:
+        return h ? RULE_YES : RULE_MAYBE; /* holds now: holds for good */
+    case RULE_OP_LT:
+    case RULE_OP_LE:
+        return h ? RULE_MAYBE : RULE_NO; /* fails now: fails for good */
+    case RULE_OP_ABSENT:
+        return RULE_NO; /* it is there, and stays */
+    default:
+        return RULE_MAYBE;
+    }
+}
+
+static enum rule_certainty login_certainly(const struct rule *r, const struct rule_login_facts *l,
+                                           bool is_final)
+{
+    enum rule_certainty c = RULE_YES;
+    for (size_t i = 0; i < r->n_preds && c != RULE_NO; i++) {
+        const struct rule_pred *p = &r->preds[i];
+        if (rl_is_login_field(p->field))
+            c = tri_and(c, pred_certainly(p, &l->f[p->field - RULE_LOGIN_FIRST], is_final));
+    }
+    return c;
+}
+
+enum rule_certainty rule_holds_certainly(const struct rule *r, const struct rule_facts *f)
+{
+    if (f->is_final)
+        return tri_of(rule_matches(r, f));
+    enum rule_certainty c = RULE_YES;
+    if (!rl_proto_applies(r->proto, f)) {
+        bool tls_may_come = f->tls_state != RULE_FACT_FINAL && !f->is_tls &&
+                            (r->proto == RULE_PROTO_TLS || r->proto == RULE_PROTO_ANY);
+        if (!tls_may_come)
+            return RULE_NO;
+        c = RULE_MAYBE;
+    }
+    bool ends =
+        ends_hold(r, f->cli, f->cport, f->srv, f->sport, f->ipver) ||
+        (r->dir == RULE_DIR_EITHER && ends_hold(r, f->srv, f->sport, f->cli, f->cport, f->ipver));
+    if (!ends)
+        return RULE_NO;
+    bool has_login_preds = false;
+    bool tls_to_come = !f->is_tls && f->tls_state != RULE_FACT_FINAL; /* its facts are open */
+    for (size_t i = 0; i < r->n_preds && c != RULE_NO; i++) {
+        const struct rule_pred *p = &r->preds[i];
+        if (rl_is_login_field(p->field))
+            has_login_preds = true;
+        else if (tls_to_come && p->field >= RULE_F_TLS_VERSION)
+            c = tri_and(c, RULE_MAYBE);
+        else
+            c = tri_and(c, pred_certainly(p, &f->f[p->field], false));
+    }
+    if (!has_login_preds || c == RULE_NO)
+        return c;
+    bool more_may_come = f->logins_state != RULE_FACT_FINAL;
+    if (f->n_logins == 0)
+        return tri_and(c, more_may_come ? RULE_MAYBE : tri_of(login_holds(r, NULL)));
+    enum rule_certainty any = RULE_NO; /* one attempt for which they hold */
+    for (size_t i = 0; i < f->n_logins && any != RULE_YES; i++) {
+        enum rule_certainty l = login_certainly(r, &f->logins[i], false);
+        if (l != RULE_NO)
+            any = l;
+    }
+    if (any == RULE_NO && more_may_come)
+        any = RULE_MAYBE;
+    return tri_and(c, any);
 }

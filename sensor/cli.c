@@ -55,6 +55,8 @@ enum {
     OPT_REDIS_TIMEOUT,
     OPT_SUMMARY,
     OPT_SUMMARY_INTERVAL,
+    OPT_FLOW_TIMEOUT,
+    OPT_DROP_WARN,
 };
 
 /* In this order: getopt_long names the candidates for an ambiguous abbreviation in it. */
@@ -90,6 +92,8 @@ static const struct option longopts[] = {
     {"redis-timeout", required_argument, NULL, OPT_REDIS_TIMEOUT},
     {"summary", required_argument, NULL, OPT_SUMMARY},
     {"summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL},
+    {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
+    {"drop-warn", required_argument, NULL, OPT_DROP_WARN},
     {NULL, 0, NULL, 0},
 };
 
@@ -111,13 +115,16 @@ static void usage(FILE *f, const char *rules_dir)
         "  -B KIB               live: kernel buffer size in KiB (default %d)\n"
         "  -p                   live: do not put the interface in promiscuous mode\n"
         "  --immediate-mode     live: deliver packets as they arrive\n"
+        "  --drop-warn PERCENT  live: a warning on stderr when the kernel drops more than\n"
+        "                       PERCENT %% of a stats interval's packets (default %g; 0: never)\n"
         "  filter expression    a BPF filter, as for tcpdump (e.g. 'tcp port 25')\n"
         "\n"
         "output:\n"
         "  -w FILE              append JSON lines to FILE (default: stdout; reopened on SIGHUP)\n"
         "  --sensor-id NAME     the \"host\" of every record (default: the host name)\n"
-        "  --stats-interval S   a \"stats\" record every S s of packet time (default: 60 live,\n"
-        "                       files: one at the end)\n"
+        "  --stats-interval S   a \"stats\" record every S s (default: 60 live, files: one at\n"
+        "                       the end); files: of packet time, live: of the wall clock,\n"
+        "                       with or without packets\n"
         "  --geoip FILE         MaxMind Country or City database: src_geo/dest_geo\n"
         "  --asn FILE           MaxMind ASN database: the AS of those addresses\n"
         "  --redis URL          also to Redis: redis://[user:password@]host[:port][/db] or\n"
@@ -130,11 +137,14 @@ static void usage(FILE *f, const char *rules_dir)
         "                       (alerts carry the session's facts all the same)\n"
         "  --summary FILE       write the run's numbers (docs/summary.md) to FILE at the end,\n"
         "                       and at each --summary-interval (replaced whole, atomically)\n"
-        "  --summary-interval S a \"summary\" record every S seconds of packet time\n"
+        "  --summary-interval S a \"summary\" record every S s (the clock as above)\n"
         "\n"
         "analysis:\n"
         "  --max-flows N        flows tracked at once (default %d)\n"
         "  --reasm-memory MIB   bytes held for TCP reassembly, all flows (default %lld)\n"
+        "  --flow-timeout LIST  seconds without a packet before a flow ends, by class:\n"
+        "                       new=%lld,open=%lld,closed=%lld,udp=%lld (the defaults; any\n"
+        "                       of them, e.g. closed=2)\n"
         "  --tls-all-ports      analyse TLS on any port, not only mail ports\n"
         "  --ca-file FILE       trust anchors for certificate checks (PEM; default: the\n"
         "                       system store /etc/ssl/certs/ca-certificates.crt)\n"
@@ -159,8 +169,10 @@ static void usage(FILE *f, const char *rules_dir)
         "  -q                   quiet: no progress, no summary\n"
         "  -h, --help           this help\n"
         "  --version            version and library versions\n",
-        SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, FLOW_MAX_DEFAULT,
-        REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024), rules_dir);
+        SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT / 1024, DROP_WARN_PERCENT_DEFAULT, FLOW_MAX_DEFAULT,
+        REASM_GLOBAL_MAX_BYTES_DEFAULT / (1024 * 1024), FLOW_TIMEOUT_TCP_NEW_US / 1000000,
+        FLOW_TIMEOUT_TCP_OPEN_US / 1000000, FLOW_TIMEOUT_TCP_CLOSED_US / 1000000,
+        FLOW_TIMEOUT_UDP_US / 1000000, rules_dir);
 }
 
 /* s as a number from lo to hi into *out; -1 after saying what is wrong with it. */
@@ -176,6 +188,79 @@ static int parse_num(const char *opt, const char *s, long long lo, long long hi,
     }
     *out = v;
     return 0;
+}
+
+/* --drop-warn: a percentage from 0 to 100 ("1", "0.5", "2%") into *out; -1 after saying why. */
+static int parse_percent(const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end != s && *end == '%')
+        end++;
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0 && v <= 100)) {
+        fprintf(stderr, "postcard: %s: expected a percentage from 0 to 100, got \"%s\"\n", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/*
+ * --flow-timeout CLASS=SECONDS[,CLASS=SECONDS...], CLASS one of new, open, closed, udp (any of
+ * them, in any order; a class given twice takes the last value) into so->flow_timeout.
+ * -1 after saying what is wrong with the first item that is.
+ */
+static int parse_flow_timeouts(struct sensor_opts *so, const char *arg)
+{
+    static const struct {
+        const char *name; /* as on the command line */
+        enum flow_tc tc;  /* the class */
+    } classes[] = {
+        {"new", FLOW_TC_TCP_NEW},
+        {"open", FLOW_TC_TCP_OPEN},
+        {"closed", FLOW_TC_TCP_CLOSED},
+        {"udp", FLOW_TC_UDP},
+    };
+    const char *p = arg;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        const char *eq = memchr(p, '=', n);
+        size_t k = eq != NULL ? (size_t)(eq - p) : n;
+        int c = -1;
+        for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+            if (eq != NULL && strlen(classes[i].name) == k && strncmp(p, classes[i].name, k) == 0)
+                c = (int)i;
+        if (c < 0) {
+            fprintf(stderr,
+                    "postcard: --flow-timeout: expected CLASS=SECONDS[,CLASS=SECONDS...] with "
+                    "CLASS new, open, closed or udp, got \"%.*s\"\n",
+                    (int)n, p);
+            return -1;
+        }
+        char num[24];
+        size_t vn = n - k - 1;
+        char *end = num;
+        long long v = -1;
+        if (vn < sizeof num) {
+            memcpy(num, eq + 1, vn);
+            num[vn] = '\0';
+            errno = 0;
+            v = strtoll(num, &end, 10);
+        }
+        if (vn == 0 || vn >= sizeof num || errno != 0 || *end != '\0' || v < 1 ||
+            v > FLOW_TIMEOUT_MAX_S) {
+            fprintf(stderr,
+                    "postcard: --flow-timeout: %s: expected seconds from 1 to %d, got \"%.*s\"\n",
+                    classes[c].name, FLOW_TIMEOUT_MAX_S, (int)vn, eq + 1);
+            return -1;
+        }
+        so->flow_timeout[classes[c].tc] = (pc_time)v * 1000000;
+        p += n;
+        if (*p == '\0')
+            return 0;
+        p++; /* the comma */
+    }
 }
 
 /*
@@ -214,6 +299,8 @@ static int input_option(struct cli_opts *o, int ch, const char *arg)
     case OPT_IMMEDIATE:
         o->lo.immediate = true;
         return 1;
+    case OPT_DROP_WARN:
+        return parse_percent("--drop-warn", arg, &o->drop_warn) == 0 ? 1 : -1;
     default:
         return 0;
     }
@@ -286,6 +373,8 @@ static int analysis_option(struct cli_opts *o, int ch, const char *arg)
     case OPT_TLS_ALL:
         o->so.tls_all_ports = true;
         return 1;
+    case OPT_FLOW_TIMEOUT:
+        return parse_flow_timeouts(&o->so, arg) == 0 ? 1 : -1;
     case OPT_CA_FILE:
         o->so.ca_file = arg;
         return 1;
@@ -450,6 +539,7 @@ enum cli_action cli_parse(int argc, char **argv, const char *rules_dir, struct c
 {
     *o = (struct cli_opts){0};
     o->lo = (struct live_opts){SNAPLEN_DEFAULT, PCAP_BUFSIZE_DEFAULT, true, false};
+    o->drop_warn = DROP_WARN_PERCENT_DEFAULT;
     redis_opts_default(&o->ro);
     if (argc > 1 && strcmp(argv[1], "report") == 0) /* postcard report ...: report.c */
         return CLI_REPORT;

@@ -37,7 +37,8 @@ struct cli_opts {
     char **filter;                    /* the arguments after the options (borrowed from argv) */
     int n_filter;                     /* entries in filter: together one BPF expression */
     struct live_opts lo;              /* -s, -B, -p, --immediate-mode */
-    struct sensor_opts so;            /* analysis and records (hash_seed left to the caller) */
+    double drop_warn;                 /* --drop-warn: % of an interval's packets dropped (0: off) */
+    struct sensor_opts so;            /* analysis, records, --flow-timeout (hash_seed: caller) */
     bool is_quiet;                    /* -q: no progress, no summary */
     const char *rules_path;           /* -R, NULL: the default rules directory */
     const char *config;               /* --config, NULL: no variables */

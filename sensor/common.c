@@ -40,6 +40,13 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+pc_time time_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (pc_time)t.tv_sec * 1000000 + (pc_time)(t.tv_nsec / 1000);
+}
+
 /* Write v as exactly `width` decimal digits (zero-padded). */
 static char *put_digits(char *p, unsigned long v, int width)
 {

@@ -23,6 +23,9 @@ void *xcalloc(size_t n, size_t size);
 /* Packet time: microseconds since the Unix epoch. */
 typedef int64_t pc_time;
 
+/* The wall clock (CLOCK_REALTIME) as pc_time: the clock of a live capture's timestamps. */
+pc_time time_now(void);
+
 /* Format t as ISO 8601 with microseconds and offset: 2024-01-02T03:04:05.123456+0000 */
 void time_iso8601(pc_time t, char *buf, size_t n);
 

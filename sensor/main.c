@@ -8,6 +8,12 @@
  * A run: rules, GeoIP, pseudonyms, outputs, the sensor, then every input in
  * turn; whatever was opened is released in one place, at the end of main.
  *
+ * The clock: reading files, the packets' own times run the sensor's timers.
+ * Live, the capture loop wakes at least every CAPTURE_WAKE_MS, packets or not,
+ * reads the kernel's counters (pcap_stats) at least every second, and ticks
+ * the sensor with the wall clock: stats records, flow timeouts, summary
+ * records and output pushes happen on time on a quiet link too.
+ *
  * Only this file prints errors (cli.c: usage errors) and decides the exit
  * status: 0 all input read, 1 an input or output could not be used or ended
  * badly (what was read is still reported), 2 usage error (a bad filter too).
@@ -63,12 +69,14 @@ static void on_hup(int sig)
 struct progress;
 
 struct run {
-    struct sensor *s;       /* the sensor */
-    struct progress *pg;    /* the progress line, cleared before a message */
-    int link;               /* link type of the current capture */
-    const char *rules_path; /* -R, or the default rules directory; NULL: --no-rules */
-    const char *config;     /* --config, or NULL */
-    bool has_input;         /* an input was opened: there is a run to report */
+    struct sensor *s;         /* the sensor */
+    struct progress *pg;      /* the progress line, cleared before a message */
+    int link;                 /* link type of the current capture */
+    const char *rules_path;   /* -R, or the default rules directory; NULL: --no-rules */
+    const char *config;       /* --config, or NULL */
+    bool has_input;           /* an input was opened: there is a run to report */
+    double drop_warn;         /* --drop-warn: % of an interval's packets dropped that is said */
+    pc_time next_kernel_read; /* live: wall clock of the next pcap_stats reading */
 };
 
 /*
@@ -197,6 +205,43 @@ static void progress_clear(struct progress *pg)
     pg->shown = false;
 }
 
+/* Live: the kernel's counters as they are now, into the run's totals. */
+static void read_kernel_counters(struct run *r, struct capture *c)
+{
+    struct kcounts raw;
+    if (capture_stats(c, &raw.recv, &raw.drop, &raw.ifdrop) == 0)
+        stats_kernel_sample(&r->s->st, &raw);
+}
+
+/* After a stats record: a warning when the kernel dropped more than --drop-warn of the
+ * packets of the interval it counted. */
+static void drop_warning(struct run *r)
+{
+    const struct sensor *s = r->s;
+    const struct kcounts *d = &s->kern_interval;
+    if (!kcounts_drops_over(d, r->drop_warn))
+        return;
+    progress_clear(r->pg);
+    fprintf(stderr,
+            "postcard: warning: %s: the kernel dropped %llu of %llu packets (%.2f%%) in the "
+            "last %.1f s (over --drop-warn %g%%)\n",
+            s->eve.src_val, (unsigned long long)d->drop, (unsigned long long)d->recv,
+            100.0 * share_of(d->drop, d->recv), (double)s->kern_interval_us / 1e6, r->drop_warn);
+}
+
+/* Live: the clock ticks, with the kernel's counters read first when they are due. */
+static void live_tick(struct run *r, struct capture *c)
+{
+    pc_time now = time_now();
+    if (now >= r->next_kernel_read || sensor_stats_due(r->s, now)) {
+        read_kernel_counters(r, c);
+        r->next_kernel_read = now + KERNEL_STATS_READ_US;
+    }
+    if (sensor_tick(r->s, now))
+        drop_warning(r);
+    tell_summary_failure(r); /* the tick writes --summary FILE live */
+}
+
 /* Read one capture to its end. Returns 0, or -1 after printing why. */
 static int run_capture(struct run *r, struct capture *c, struct progress *pg)
 {
@@ -214,6 +259,9 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     pg->last = 0;
     uint64_t pkts0 = r->s->st.packets;
     int rc = 0;
+    bool is_live = capture_is_live(c);
+    if (is_live) /* the run's time starts now; the timers count from here */
+        live_tick(r, c);
     while (!stop_requested) {
         int n = capture_next_batch(c, on_packet, r, &e);
         if (n == -1 && stop_requested) /* a signal interrupted a blocking read */
@@ -228,24 +276,25 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         }
         if (n == -2)
             break;
-        if (n == 0 && !capture_is_live(c))
+        if (n == 0 && !is_live)
             break;
         if (reload_requested) {
             progress_clear(pg);
             on_sighup(r);
         }
+        if (is_live) /* after every batch, and at least every CAPTURE_WAKE_MS */
+            live_tick(r, c);
         progress_show(pg, c, r->s->st.packets - pkts0, false);
     }
     progress_clear(pg);
-    if (capture_is_live(c)) {
+    if (is_live) {
         if (stop_requested) /* what was captured before the stop is analysed too */
             capture_drain(c, on_packet, r, CAPTURE_DRAIN_MAX);
-        uint64_t rv, dr, ifd;
-        if (capture_stats(c, &rv, &dr, &ifd) == 0) {
-            r->s->st.kernel_recv += rv;
-            r->s->st.kernel_drop += dr;
-            r->s->st.iface_drop += ifd;
-        }
+        /* the last reading: the record at the end and the summary show the same totals */
+        read_kernel_counters(r, c);
+        if (sensor_tick(r->s, time_now()))
+            drop_warning(r);
+        tell_summary_failure(r);
     }
     active_capture = NULL;
     return rc;
@@ -452,6 +501,8 @@ static int finish_run(struct run *r, const struct cli_opts *o)
     if (reload_requested)
         on_sighup(r);
     sensor_finish(s);
+    if (s->is_live) /* the last stats record's interval: since the one before */
+        drop_warning(r);
     if (s->summary_err.msg[0] != '\0') { /* the last --summary FILE could not be written */
         fprintf(stderr, "postcard: %s\n", s->summary_err.msg);
         status = 1;
@@ -477,7 +528,7 @@ static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *ru
                       const char *filter)
 {
     struct progress pg = {!o->is_quiet && isatty(2) && o->iface == NULL, 0, 0, false};
-    struct run r = {s, &pg, 0, rules_path, o->config, false};
+    struct run r = {s, &pg, 0, rules_path, o->config, false, o->drop_warn, 0};
     int status = o->iface != NULL ? run_live(&r, o, filter) : run_files(&r, o, filter);
     if (r.has_input && finish_run(&r, o) != 0)
         status = 1;

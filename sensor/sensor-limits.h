@@ -29,6 +29,10 @@
                                               */
 #define FLOW_TIMEOUT_UDP_US (60 * 1000000LL) /* UDP has no close; DNS-like exchanges are short */
 #define FLOW_EXPIRE_BATCH 64 /* flows timed out per packet at most: bounds per-packet work */
+#define FLOW_EXPIRE_TICK_BATCHES                                                                   \
+    64 /* live: FLOW_EXPIRE_BATCH rounds per clock tick, 4096 flows: an idle link still ends a     \
+        * burst of 20,000 flows a second, and a tick never holds the capture up for long */
+#define FLOW_TIMEOUT_MAX_S 86400 /* --flow-timeout: a day; longer, the table never empties */
 
 /* TCP reassembly */
 #define REASM_BLOCK_BYTES 2048 /* pool block size; one MSS-sized segment fits in one block */
@@ -59,10 +63,11 @@
 #define TLS_CERTS_MAX 6     /* certificates of a chain analysed; real chains have 2-4 */
 
 /* Output */
-#define STATS_INTERVAL_LIVE 60     /* seconds between stats records live (files: one at the end) */
-#define JSON_LINE_MAX 65536        /* one JSON record; longer fields are cut */
-#define OUT_BUF_BYTES (256 * 1024) /* whole records gathered per write(2) of the -w file */
-#define OUT_TEE_MAX 8              /* outputs behind the tee: main.c opens a file and Redis */
+#define STATS_INTERVAL_LIVE 60 /* seconds between stats records live (files: one at the end) */
+#define OUTPUT_PUSH_US (500 * 1000LL) /* live: outputs hand on what they buffer this often */
+#define JSON_LINE_MAX 65536           /* one JSON record; longer fields are cut */
+#define OUT_BUF_BYTES (256 * 1024)    /* whole records gathered per write(2) of the -w file */
+#define OUT_TEE_MAX 8                 /* outputs behind the tee: main.c opens a file and Redis */
 
 /* Summary (summary.c): keys kept per map for a run; past a cap, what does not fit is
  * counted under the map's "(other ...)" key, so totals stay exact and memory stays fixed */
@@ -111,5 +116,12 @@
 #define SNAPLEN_DEFAULT 262144                  /* tcpdump's default: whole packets */
 #define PCAP_BUFSIZE_DEFAULT (64 * 1024 * 1024) /* kernel ring for bursts on a SPAN port */
 #define CAPTURE_DRAIN_MAX (1u << 20) /* packets analysed after a stop: a ring's worth, bounded */
+#define CAPTURE_TIMEOUT_MS                                                                         \
+    200 /* libpcap read timeout: a part-filled TPACKET_V3 block waits this long */
+#define CAPTURE_WAKE_MS 200 /* live: the loop wakes this often without packets: the clock ticks */
+#define KERNEL_STATS_READ_US                                                                       \
+    (1000 * 1000LL) /* live: pcap_stats read at least this often; its 32-bit counters must not     \
+                     * wrap between two reads (2^32 packets: over 4 billion a second) */
+#define DROP_WARN_PERCENT_DEFAULT 1.0 /* --drop-warn: losing 1 % of packets loses sessions */
 
 #endif

@@ -8,6 +8,12 @@
  *
  * No allocation per packet: flows come from the table's slots, held bytes
  * from the reassembly pool, nDPI state once per flow until it decides.
+ *
+ * Time: reading files, each packet's time runs the timers (sensor_tick), so
+ * a capture always gives the same records. Live, the capture loop ticks with
+ * the wall clock (main.c): stats and summary records, flow timeouts and output
+ * pushes come on time on a quiet link too. A flow's times are always its
+ * packets' times; only the moment it is judged idle follows the wall clock.
  */
 #include "sensor.h"
 
@@ -56,7 +62,7 @@ static void decide_session(struct sensor *s, struct flow *f)
     if (proto_is_mail(proto))
         f->app = session_new(proto, tls);
     else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports)
-        f->tls = tls_session_new(-1);
+        f->tls = tls_session_new(-1, NULL);
 }
 
 /*
@@ -116,8 +122,11 @@ static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
         session_data(ss, s->starttls, f, dir, p, n, &s->st);
         if (!ss->is_implicit && !ss->is_upgraded)
             return;
-        if (f->tls == NULL)
-            f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto);
+        if (f->tls == NULL) {
+            char host[256];
+            f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto,
+                                     session_server_name(ss, host, sizeof host));
+        }
         if (!was_tls && ss->is_upgraded)
             return; /* these bytes ended with the STARTTLS answer: TLS comes next */
     }
@@ -139,6 +148,40 @@ static void stream_gap(void *ctx, int dir, uint64_t n)
         session_gap(f->app, s->starttls, f, dir, n, &s->st);
     if (f->tls != NULL)
         tls_session_gap(f->tls, &s->tls, dir, n);
+}
+
+/* Is a mail session on f surely mail, or could it still turn out to be something else (a "220"
+ * greeting on another port can be FTP: flow_ended asks nDPI, which may not have answered)? */
+static bool mail_is_certain(const struct flow *f)
+{
+    return flow_mail_port(f) != NULL || f->proxy == PROXY_TUNNEL ||
+           (f->cls.is_ndpi_done && f->cls.ndpi_app != PROTO_OTHER);
+}
+
+/*
+ * The packet just handled changed what is known of f's session: the rules that are certain
+ * now raise their alerts, stamped with its time (docs/detections.md: the moment of each
+ * finding). A session not yet known to be mail, and a TLS session before its first hello,
+ * have no facts to judge.
+ */
+static void judge_now(struct sensor *s, struct flow *f)
+{
+    struct session *ss = f->app;
+    struct tls_session *ts = f->tls;
+    if (!(ss != NULL && ss->facts_changed) && !(ts != NULL && ts->facts_changed))
+        return;
+    if (ss != NULL)
+        ss->facts_changed = false;
+    if (ts != NULL)
+        ts->facts_changed = false;
+    if (s->al.engine == NULL)
+        return;
+    if (ss != NULL && (!(ss->is_valid || ss->is_implicit) || !mail_is_certain(f)))
+        return; /* judged when it ends, if it was mail after all */
+    const struct tls_session *seen = ts != NULL && (ts->seen_ch || ts->seen_sh) ? ts : NULL;
+    if (ss == NULL && seen == NULL)
+        return;
+    alerts_judge(&s->al, s->out, &s->eve, &s->j, f, ss, seen, s->pkt_ts, false);
 }
 
 static void count_app(struct sensor *s, const char *name)
@@ -176,12 +219,8 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         if (session_close(f->app, s->starttls, f, &s->st) && !not_mail)
             ss = f->app;
     }
-    if (f->tls != NULL) {
-        char host[256];
-        const char *expect = f->app ? session_server_name(f->app, host, sizeof host) : NULL;
-        if (tls_session_close(f->tls, &s->tls, expect))
-            ts = f->tls;
-    }
+    if (f->tls != NULL && tls_session_close(f->tls, &s->tls))
+        ts = f->tls;
     /* Counted here, where the records are decided (whether or not they are written): a
      * session that began and turned out not to be mail or TLS is no session. */
     if (ss != NULL)
@@ -196,11 +235,13 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         tls_session_record(ts, f, &s->eve, &s->j);
         s->out->write(s->out, REC_TLS, s->j.buf, s->j.len);
     }
-    const struct rule *hits[RULES_MAX_ALERTS_PER_SESSION];
-    size_t n_hits = alerts_session(&s->al, s->out, &s->eve, &s->j, f, ss, ts, hits,
-                                   RULES_MAX_ALERTS_PER_SESSION);
-    if (s->sum != NULL)
-        summary_session(s->sum, &s->eve, f, ss, ts, hits, n_hits);
+    alerts_judge(&s->al, s->out, &s->eve, &s->j, f, ss, ts, f->last, true);
+    if (s->sum != NULL) {
+        const struct alert_state *as = f->alerts;
+        summary_session(s->sum, &s->eve, f, ss, ts, as != NULL ? as->classes : NULL,
+                        as != NULL ? as->n_classes : 0);
+    }
+    alerts_release(f);
     tls_session_free(f->tls);
     f->tls = NULL;
     session_free(f->app);
@@ -243,6 +284,9 @@ struct sensor *sensor_new(const struct sensor_opts *o, struct output *out, struc
         return NULL;
     }
     s->ft = flow_table_new(s->opts.max_flows, s->opts.hash_seed, flow_ended, s);
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++)
+        if (s->opts.flow_timeout[tc] > 0)
+            flow_table_set_timeout(s->ft, (enum flow_tc)tc, s->opts.flow_timeout[tc]);
     reasm_pool_init(&s->pool, s->opts.reasm_max_bytes, &s->st);
     s->starttls = starttls_memory_new();
     s->tls.st = &s->st;
@@ -300,9 +344,10 @@ static void summary_file(struct sensor *s)
 }
 
 /*
- * The run's numbers so far, at packet time ts: a "summary" record (--summary-interval) and
- * --summary FILE. The one place both are written, so the file is always the document of
- * the latest record.
+ * The run's numbers so far, at time ts: a "summary" record (--summary-interval) and
+ * --summary FILE, at each interval and once more at the end. The one place that writes a
+ * periodic summary, record and file both, so the file is always the document of the
+ * latest record.
  */
 static void summary_out(struct sensor *s, pc_time ts)
 {
@@ -346,6 +391,56 @@ static enum flow_tc tcp_class(const struct flow *f)
     return FLOW_TC_TCP_NEW;
 }
 
+bool sensor_stats_due(const struct sensor *s, pc_time now)
+{
+    return s->opts.stats_interval != 0 && s->next_stats != 0 &&
+           (now > s->now ? now : s->now) >= s->next_stats;
+}
+
+/* Flows past their timeout. Live, a tick ends more than a packet does: an idle link has only
+ * the ticks to end a burst of flows within their timeouts. */
+static void expire_flows(struct sensor *s)
+{
+    int rounds = s->is_live ? FLOW_EXPIRE_TICK_BATCHES : 1;
+    while (rounds-- > 0 && flow_expire(s->ft, s->now) == FLOW_EXPIRE_BATCH)
+        ;
+}
+
+bool sensor_tick(struct sensor *s, pc_time now)
+{
+    bool has_stats = false;
+    if (now > s->now)
+        s->now = now;
+    if (s->first_ts == 0) /* live: the run's time starts with the capture, packets or not */
+        s->first_ts = s->now;
+    if (s->opts.stats_interval != 0) {
+        pc_time every = (pc_time)s->opts.stats_interval * 1000000;
+        if (s->next_stats == 0)
+            s->next_stats = s->now + every;
+        else if (s->now >= s->next_stats) {
+            sensor_stats_record(s, s->now);
+            s->next_stats = s->now + every;
+            has_stats = true;
+        }
+    }
+    expire_flows(s);
+    if (s->opts.summary_interval != 0) { /* after the expiry: sessions over by now count */
+        pc_time every = (pc_time)s->opts.summary_interval * 1000000;
+        if (s->next_summary == 0)
+            s->next_summary = s->now + every;
+        else if (s->now >= s->next_summary) {
+            summary_out(s, s->now);
+            s->next_summary = s->now + every;
+        }
+    }
+    if (s->is_live && s->now >= s->next_push) { /* a reader of the output sees records on time */
+        if (s->out->push != NULL)
+            s->out->push(s->out);
+        s->next_push = s->now + OUTPUT_PUSH_US;
+    }
+    return has_stats;
+}
+
 void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, size_t wirelen,
                    pc_time ts)
 {
@@ -355,29 +450,14 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     if (decode_packet(&s->dec, link, p, caplen, wirelen, ts, &pk) != DEC_OK)
         return;
     s->pkt_ts = ts;
-    if (ts > s->now)
-        s->now = ts;
+    if (ts > s->last_pkt)
+        s->last_pkt = ts;
     if (s->first_ts == 0)
         s->first_ts = ts;
-    if (s->opts.stats_interval != 0) {
-        pc_time every = (pc_time)s->opts.stats_interval * 1000000;
-        if (s->next_stats == 0)
-            s->next_stats = s->now + every;
-        else if (s->now >= s->next_stats) {
-            sensor_stats_record(s, s->now);
-            s->next_stats = s->now + every;
-        }
-    }
-    flow_expire(s->ft, s->now);
-    if (s->opts.summary_interval != 0) { /* after flow_expire: sessions over by now count */
-        pc_time every = (pc_time)s->opts.summary_interval * 1000000;
-        if (s->next_summary == 0)
-            s->next_summary = s->now + every;
-        else if (s->now >= s->next_summary) {
-            summary_out(s, s->now);
-            s->next_summary = s->now + every;
-        }
-    }
+    if (s->is_live) /* the timers follow the wall clock (sensor_tick from the capture loop) */
+        flow_expire(s->ft, s->now);
+    else
+        sensor_tick(s, ts);
 
     int dir;
     bool is_new;
@@ -395,7 +475,7 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
             f->has_rst = true;
         tc = tcp_class(f);
     }
-    flow_touch(s->ft, f, tc, s->now);
+    flow_touch(s->ft, f, tc, s->last_pkt);
     if (f->is_bypassed)
         return;
 
@@ -420,6 +500,7 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
     if (!(c->by == BY_CONTENT &&
           (c->app == PROTO_TLS || (c->app != PROTO_OTHER && flow_mail_port(f) != NULL))))
         classify_packet(s->cl, &f->cls, &pk);
+    judge_now(s, f);
     if (!of_interest(s, f)) {
         f->is_bypassed = true;
         s->st.flows_bypassed++;
@@ -494,8 +575,8 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     fprintf(f, n ? "\n" : "  anomalies:      none\n");
     if (live)
         fprintf(f, "  kernel:         %llu received, %llu dropped, %llu dropped by interface\n",
-                (unsigned long long)st->kernel_recv, (unsigned long long)st->kernel_drop,
-                (unsigned long long)st->iface_drop);
+                (unsigned long long)st->kernel.recv, (unsigned long long)st->kernel.drop,
+                (unsigned long long)st->kernel.ifdrop);
     const struct rule_match_stats *ms = &s->al.ms;
     if (s->al.engine != NULL)
         fprintf(f,

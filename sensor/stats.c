@@ -2,11 +2,72 @@
  * stats.c — the periodic "stats" record: the run's counters, in EVE's
  * stats shape where the concept is the same (decoder, capture, flow,
  * tcp), postcard's own otherwise (mail, tls, detect, anomalies, outputs).
- * Written every --stats-interval seconds of packet time and at the end.
+ * Written every --stats-interval seconds (of packet time reading files, of
+ * the wall clock live) and at the end.
+ *
+ * Live, the kernel's counters come from pcap_stats, read by the capture loop
+ * at least every second (main.c). libpcap keeps them in 32 bits: each reading
+ * adds its difference to the previous one, taken modulo 2^32, to 64-bit totals
+ * [STATS-KERNEL-WRAP]. A record carries the totals (EVE's kernel_packets,
+ * kernel_drops, kernel_ifdrops) and what changed since the previous record
+ * (the same names with _delta, as Suricata writes them with "deltas: yes").
+ *
+ * Hazards: [STATS-KERNEL-WRAP] a 32-bit counter read twice more than 2^32
+ *          packets apart loses 2^32 of them: read at least every second
  */
 #include <string.h>
 
 #include "sensor.h"
+
+uint64_t counter_delta32(uint64_t prev, uint64_t cur)
+{
+    return (uint64_t)(uint32_t)((uint32_t)cur - (uint32_t)prev); /* [STATS-KERNEL-WRAP] */
+}
+
+void stats_kernel_sample(struct stats *st, const struct kcounts *raw)
+{
+    st->kernel.recv += counter_delta32(st->kernel_raw.recv, raw->recv);
+    st->kernel.drop += counter_delta32(st->kernel_raw.drop, raw->drop);
+    st->kernel.ifdrop += counter_delta32(st->kernel_raw.ifdrop, raw->ifdrop);
+    st->kernel_raw = *raw;
+}
+
+struct kcounts kcounts_sub(const struct kcounts *a, const struct kcounts *b)
+{
+    return (struct kcounts){a->recv - b->recv, a->drop - b->drop, a->ifdrop - b->ifdrop};
+}
+
+double share_of(uint64_t part, uint64_t whole)
+{
+    return whole != 0 ? (double)part / (double)whole : 0.0;
+}
+
+bool kcounts_drops_over(const struct kcounts *d, double percent)
+{
+    return percent > 0 && d->drop > 0 && 100.0 * share_of(d->drop, d->recv) > percent;
+}
+
+/* Live: the kernel's counters, since the start and since the previous record; then the
+ * next interval starts. */
+static void capture_counters(struct sensor *s, struct jbuf *j, pc_time ts)
+{
+    const struct kcounts *k = &s->st.kernel;
+    struct kcounts d = kcounts_sub(k, &s->kern_at_record);
+    j_obj(j, "capture");
+    j_u64(j, "kernel_packets", k->recv);
+    j_u64(j, "kernel_drops", k->drop);
+    j_u64(j, "kernel_ifdrops", k->ifdrop);
+    j_u64(j, "kernel_packets_delta", d.recv);
+    j_u64(j, "kernel_drops_delta", d.drop);
+    j_u64(j, "kernel_ifdrops_delta", d.ifdrop);
+    j_fixed(j, "kernel_drop_share", share_of(k->drop, k->recv), 6);
+    j_fixed(j, "kernel_drop_share_interval", share_of(d.drop, d.recv), 6);
+    j_obj_end(j);
+    s->kern_at_record = *k;
+    s->kern_interval = d;
+    s->kern_interval_us = ts - (s->last_stats_ts != 0 ? s->last_stats_ts : s->first_ts);
+    s->last_stats_ts = ts;
+}
 
 void sensor_stats_record(struct sensor *s, pc_time ts)
 {
@@ -27,13 +88,8 @@ void sensor_stats_record(struct sensor *s, pc_time ts)
     j_u64(j, "fragments", st->frags);
     j_u64(j, "fragments_rebuilt", st->frag_reassembled);
     j_obj_end(j);
-    if (s->is_live) {
-        j_obj(j, "capture");
-        j_u64(j, "kernel_packets", st->kernel_recv);
-        j_u64(j, "kernel_drops", st->kernel_drop);
-        j_u64(j, "kernel_ifdrops", st->iface_drop);
-        j_obj_end(j);
-    }
+    if (s->is_live)
+        capture_counters(s, j, ts);
     j_obj(j, "flow");
     j_u64(j, "created", st->flows_created);
     j_u64(j, "ended", st->flows_ended);

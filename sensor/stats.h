@@ -1,10 +1,13 @@
 /*
  * stats.h — run-wide counters: packets, bytes, anomalies by kind, flow
- * table events. One instance per run, passed by pointer (no globals).
+ * table events, and live the kernel's capture counters (read from
+ * pcap_stats, their 32-bit wraps unrolled). One instance per run, passed by
+ * pointer (no globals).
  */
 #ifndef POSTCARD_STATS_H
 #define POSTCARD_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -44,6 +47,16 @@ enum anomaly {
 
 const char *anomaly_name(enum anomaly a);
 
+/*
+ * The kernel's capture counters (pcap_stats). On Linux, recv counts every packet the filter
+ * took, those dropped for want of room in the capture buffer included, so drop <= recv.
+ */
+struct kcounts {
+    uint64_t recv;   /* packets received: ps_recv */
+    uint64_t drop;   /* dropped, the buffer was full: ps_drop */
+    uint64_t ifdrop; /* dropped by the interface: ps_ifdrop */
+};
+
 struct stats {
     uint64_t packets;             /* packets read from all sources */
     uint64_t bytes;               /* wire bytes of those packets */
@@ -61,14 +74,33 @@ struct stats {
     uint64_t reasm_bytes;         /* bytes delivered in order to consumers */
     uint64_t ndpi_flows;          /* flows given to nDPI */
     uint64_t ndpi_skipped;        /* flows not given to nDPI: its cap was reached */
-    uint64_t kernel_recv;         /* live: pcap_stats ps_recv */
-    uint64_t kernel_drop;         /* live: pcap_stats ps_drop */
-    uint64_t iface_drop;          /* live: pcap_stats ps_ifdrop */
+    struct kcounts kernel;        /* live: the kernel's counters since the capture started */
+    struct kcounts kernel_raw;    /* live: pcap_stats as last read (32 bits, wrapping) */
     uint64_t anomalies[AN_COUNT]; /* counted hostile/damaged input */
     uint64_t mail_anomalies[16];  /* dissector anomalies, by enum ev_anomaly */
     uint64_t mail_sessions;       /* mail sessions ended: one per mail record, written or not */
     uint64_t tls_sessions;        /* TLS sessions ended: one per tls record, written or not */
 };
+
+/*
+ * cur - prev of a counter kept modulo 2^32, as libpcap keeps pcap_stats' (struct pcap_stat
+ * has u_int members, 32 bits wide on every platform it runs on). Exact as long as the counter
+ * advanced by less than 2^32 between the two readings [STATS-KERNEL-WRAP].
+ */
+uint64_t counter_delta32(uint64_t prev, uint64_t cur);
+
+/* A reading of pcap_stats (raw, as read): the totals in st->kernel advance by what it adds to
+ * the previous reading (st->kernel_raw, zero before the first: libpcap starts from zero). */
+void stats_kernel_sample(struct stats *st, const struct kcounts *raw);
+
+/* a - b, member by member (a taken later than b). */
+struct kcounts kcounts_sub(const struct kcounts *a, const struct kcounts *b);
+
+/* part / whole, 0 when whole is 0. */
+double share_of(uint64_t part, uint64_t whole);
+
+/* Did the kernel drop more than percent % of the packets in d (percent 0: never said)? */
+bool kcounts_drops_over(const struct kcounts *d, double percent);
 
 static inline void stats_anomaly(struct stats *st, enum anomaly a)
 {

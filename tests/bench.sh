@@ -11,7 +11,8 @@
 # so they hold on any machine; each time is the median of BENCH_RUNS (default
 # 5) runs. BENCH_RULES=0 skips the rules part. Then the Redis output
 # (tests/bench-redis.sh, on a BENCH_REDIS_MB (default 200) MiB capture;
-# BENCH_REDIS=0 skips it).
+# BENCH_REDIS=0 skips it), and the alert latency on a live link
+# (tests/bench-latency.py, as root; BENCH_LATENCY=0 skips it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -72,8 +73,13 @@ echo "postcard / tcpdump:   $(echo "scale=2; $t_post / $t_tcpdump" | bc -l)x   (
 echo "ndpiReader / postcard: $(echo "scale=2; $t_ndpi / $t_post" | bc -l)x  (goal: at least 3x)"
 echo "postcard peak RSS:     $((rss / 1024)) MiB"
 
-if [ "${BENCH_RULES:-1}" = 0 ]; then
+last_parts() { # the Redis output, then the alert latency on a live link
     [ "${BENCH_REDIS:-1}" = 0 ] || { echo; BUILD=$BUILD tests/bench-redis.sh "$(capture "${BENCH_REDIS_MB:-200}")"; }
+    [ "${BENCH_LATENCY:-1}" = 0 ] || { echo; BUILD=$BUILD python3 tests/bench-latency.py; }
+}
+
+if [ "${BENCH_RULES:-1}" = 0 ]; then
+    last_parts
     exit 0
 fi
 
@@ -144,5 +150,5 @@ printf '10,000 rules / default rules: %.2fx (goal: at most 1.10x)\n' \
     "$(echo "$t_10k / $t_def" | bc -l)"
 printf '  in CPU time (user+sys):     %.2fx\n' "$(echo "$cpu_10k / $cpu_def" | bc -l)"
 
-# --- the Redis output (tests/bench-redis.sh; BENCH_REDIS=0 skips it) ---
-[ "${BENCH_REDIS:-1}" = 0 ] || { echo; BUILD=$BUILD tests/bench-redis.sh "$(capture "${BENCH_REDIS_MB:-200}")"; }
+# --- the Redis output (BENCH_REDIS=0 skips it) and the alert latency (BENCH_LATENCY=0) ---
+last_parts

@@ -188,16 +188,35 @@ static void on_capa(struct session *ss, const struct event *ev)
     t->n = (uint8_t)n;
 }
 
+/*
+ * EV_LOGIN_SENT opens an attempt (its result pending); EV_LOGIN ends the pending one, or
+ * is an attempt of its own (a mechanism with no secret is known only at its answer). An
+ * attempt still pending when another is sent keeps the result "unknown".
+ */
 static void on_login(struct session *ss, const struct event *ev)
 {
     const struct ev_login *l = &ev->u.login;
-    if (ss->proto == PROTO_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded)
-        ss->login_disabled_violated = true;   /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
-    if (ss->n_logins == SESSION_MAX_LOGINS) { /* [SESS-LOGINS-CAP] */
+    bool is_sent = ev->type == EV_LOGIN_SENT;
+    bool ends_pending = !is_sent && (ss->has_pending || ss->pending_dropped);
+    if (ss->has_pending) /* answered now, or never: a new attempt was sent */
+        ss->logins[ss->n_logins - 1].is_pending = false;
+    ss->has_pending = false;
+    if (ss->pending_dropped) {
+        ss->pending_dropped = false;
+        if (!is_sent)
+            return; /* its attempt was counted in logins_dropped when it was sent */
+    }
+    if (ss->proto == PROTO_IMAP && l->is_command && ss->login_disabled && !ss->is_upgraded &&
+        !ends_pending)
+        ss->login_disabled_violated = true; /* RFC 2595 §3.2, RFC 9051 §6.2.3 */
+    if (ss->n_logins == SESSION_MAX_LOGINS && !ends_pending) { /* [SESS-LOGINS-CAP] */
         ss->logins_dropped++;
+        ss->pending_dropped = is_sent;
         return;
     }
-    struct login_fact *lf = &ss->logins[ss->n_logins++];
+    struct login_fact *lf = &ss->logins[ends_pending ? ss->n_logins - 1 : ss->n_logins++];
+    lf->is_pending = is_sent;
+    ss->has_pending = is_sent;
     size_t m = l->mech.n < sizeof lf->mech - 1 ? l->mech.n : sizeof lf->mech - 1;
     memcpy(lf->mech, l->mech.p, m);
     lf->mech[m] = '\0';
@@ -212,8 +231,27 @@ static void on_event(void *ctx, const struct event *ev)
 {
     struct sess_ctx *c = ctx;
     struct session *ss = c->ss;
+    bool was_valid = ss->is_valid;
     if (ev->type != EV_ANOMALY)
         ss->is_valid = true;
+    switch (ev->type) {
+    case EV_CAPA_END:
+    case EV_STARTTLS:
+    case EV_STARTTLS_REPLY:
+    case EV_UPGRADE:
+    case EV_LOGIN:
+    case EV_LOGIN_SENT:
+    case EV_MESSAGE:
+        ss->facts_changed = true;
+        break;
+    case EV_COMMAND:
+        ss->facts_changed |= !ss->went_on;
+        break;
+    default:
+        break;
+    }
+    if (!was_valid && ss->is_valid)
+        ss->facts_changed = true; /* the session is known to be this protocol */
     switch (ev->type) {
     case EV_GREETING:
         if (ss->greeting.n == 0)
@@ -247,7 +285,11 @@ static void on_event(void *ctx, const struct event *ev)
         ss->is_upgraded = true;
         break;
     case EV_LOGIN:
+    case EV_LOGIN_SENT:
         on_login(ss, ev);
+        break;
+    case EV_COMMAND:
+        ss->went_on = true;
         break;
     case EV_MAIL_FROM:
         if (ss->mail_from.n == 0)
@@ -278,6 +320,7 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
         /* A client that starts with TLS wants implicit TLS, whatever the
          * server answered in clear (a plain server on 465 says 220 first). */
         ss->client_started = true;
+        ss->facts_changed = true; /* implicit TLS or not is known now */
         if (classify_bytes_are_tls(p, n))
             ss->is_implicit = true;
     }
@@ -341,6 +384,27 @@ enum starttls_outcome session_starttls(const struct session *ss, const struct tl
     if (ss->offers_starttls)
         return STARTTLS_OFFERED_UNUSED;
     return STARTTLS_NOT_OFFERED; /* no listing in this capture offered it */
+}
+
+bool session_starttls_settled(const struct session *ss, const struct tls_session *ts)
+{
+    if (ss->is_closed || ss->is_implicit)
+        return true; /* implicit from the start, or from the client's first bytes */
+    if (!ss->client_started)
+        return false; /* the client may still start with TLS */
+    if (ss->starttls_requested) {
+        if (!ss->starttls_reply_seen)
+            return false;
+        if (!ss->starttls_ok)
+            return true; /* refused at the refusal */
+        /* accepted: upgraded at the end of the handshake, failed at an alert in clear, at
+         * bytes that are not TLS or at a handshake that ended unfinished */
+        return ts != NULL && (tls_session_succeeded(ts) || tls_session_failed(ts));
+    }
+    if (ss->starttls_mangled || ss->stripped_by_history || !ss->offers_starttls)
+        return ss->caps_seen; /* stripped, not-offered: at the listing's end; with no listing,
+                               * at the session's end (the client may still ask for one) */
+    return ss->went_on;       /* offered-unused: at the first command that goes on in clear */
 }
 
 static void j_text(struct jbuf *j, const char *key, const struct fact_text *t)

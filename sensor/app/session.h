@@ -33,6 +33,7 @@ struct login_fact {
     bool cleartext;        /* a secret was readable on the wire */
     bool is_token;         /* the secret was a bearer token */
     bool is_command;       /* POP3 USER/PASS or IMAP LOGIN */
+    bool is_pending;       /* the credentials were sent, the answer is still to come */
     uint8_t result;        /* enum login_result */
 };
 
@@ -59,6 +60,10 @@ struct session {
     bool login_disabled_violated;     /* and the client sent LOGIN in clear */
     bool client_started;              /* the client's first bytes were looked at */
     bool is_closed;                   /* the flow ended: the dissector was finished */
+    bool went_on;                     /* the client carried the session on in clear */
+    bool has_pending;                 /* logins[n_logins - 1] waits for its answer */
+    bool pending_dropped;             /* an attempt past SESSION_MAX_LOGINS waits for it */
+    bool facts_changed;               /* a fact the rules read changed (cleared by them) */
     uint8_t n_caps;                   /* entries in caps */
     uint8_t n_logins;                 /* entries in logins */
     uint8_t n_rcpt;                   /* entries in rcpt */
@@ -106,6 +111,10 @@ const char *session_proto_name(const struct session *ss);
 
 /* What became of STARTTLS; ts: the TLS session that followed an accepted STARTTLS, or NULL */
 enum starttls_outcome session_starttls(const struct session *ss, const struct tls_session *ts);
+
+/* Is session_starttls() settled before the session ends (docs/detections.md says at which
+ * packet each outcome is)? True once the session is closed. */
+bool session_starttls_settled(const struct session *ss, const struct tls_session *ts);
 
 /* The host name the server gave in its greeting, if it looks like one (else NULL). */
 const char *session_server_name(const struct session *ss, char *buf, size_t n);

@@ -35,10 +35,12 @@
 #include "proto.h"
 #include "tls-ciphers.h"
 
-struct tls_session *tls_session_new(int from_proto)
+struct tls_session *tls_session_new(int from_proto, const char *expect_host)
 {
     struct tls_session *ts = xcalloc(1, sizeof *ts);
     ts->from_proto = from_proto;
+    if (expect_host != NULL)
+        snprintf(ts->expect_host, sizeof ts->expect_host, "%s", expect_host);
     ts->dstate = xmalloc(tls_dissector.state_size);
     tls_dissector.init(ts->dstate);
     return ts;
@@ -79,6 +81,9 @@ static char *dup_span(struct span s)
     return p;
 }
 
+static void settle_suite(struct tls_session *ts);
+static void judge_chain(struct tls_session *ts, struct tls_ctx *ctx);
+
 struct tls_evctx {
     struct tls_session *ts; /* the session */
     struct tls_ctx *ctx;    /* shared state */
@@ -108,6 +113,23 @@ static void on_tls_event(void *arg, const struct event *ev)
 {
     struct tls_evctx *c = arg;
     struct tls_session *ts = c->ts;
+    switch (ev->type) {
+    case EV_TLS_CLIENT_HELLO:
+    case EV_TLS_SERVER_HELLO:
+    case EV_TLS_CERTS_END:
+    case EV_TLS_ALERT:
+    case EV_TLS_DONE:
+        ts->facts_changed = true;
+        break;
+    case EV_ANOMALY:
+        if (ev->u.anomaly == EVA_TLS_NOT_TLS) {
+            ts->not_tls = true; /* that direction is given up: no handshake can finish */
+            ts->facts_changed = true;
+        }
+        break;
+    default:
+        break;
+    }
     switch (ev->type) {
     case EV_TLS_CLIENT_HELLO: {
         const struct ev_tls_ch *ch = &ev->u.tls_ch;
@@ -141,6 +163,7 @@ static void on_tls_event(void *arg, const struct event *ev)
             if (!ts->seen_sh) {
                 ts->version = sh->version;
                 ts->cipher = sh->cipher;
+                settle_suite(ts);
             }
             break;
         }
@@ -152,10 +175,14 @@ static void on_tls_event(void *arg, const struct event *ev)
         free(ts->ja3s);
         ts->ja3s = dup_span(sh->ja3s);
         x509_md5_hex(sh->ja3s.p, sh->ja3s.n, ts->ja3s_hash);
+        settle_suite(ts);
         break;
     }
     case EV_TLS_CERT:
         on_cert(ts, c->ctx, ev, c->now);
+        break;
+    case EV_TLS_CERTS_END: /* the verdicts are known at the Certificate message */
+        judge_chain(ts, c->ctx);
         break;
     case EV_TLS_KEX:
         ts->dh_bits = ev->u.kex.dh_bits;
@@ -216,6 +243,11 @@ bool tls_session_is_over(const struct tls_session *ts)
 bool tls_session_succeeded(const struct tls_session *ts)
 {
     return ts->complete && !ts->fatal_alert;
+}
+
+bool tls_session_failed(const struct tls_session *ts)
+{
+    return ts->fatal_alert || ts->not_tls || (ts->is_done && !ts->complete);
 }
 
 const char *tls_version_name(uint16_t v, char *buf, size_t n)
@@ -416,19 +448,13 @@ static void cert_record(struct jbuf *j, const struct tls_session *ts, unsigned i
     j_obj_end(j);
 }
 
-bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *expect_host)
+/* The version and suite chosen (ServerHello, or a HelloRetryRequest alone), by name. */
+static void settle_suite(struct tls_session *ts)
 {
-    if (ts->is_closed)
-        return ts->seen_ch || ts->seen_sh;
-    struct tls_evctx c = {ts, ctx, 0};
-    struct emitter em = {on_tls_event, &c};
-    if (ts->dstate != NULL)
-        tls_dissector.finish(ts->dstate, &em);
-    release_state(ts);
-    ts->is_closed = true;
     ts->has_sh = ts->seen_sh || ts->hrr; /* a HelloRetryRequest names both too */
     if (ts->has_sh) {
         const char *name = NULL;
+        ts->weak = 0;
         if (ts->is_sslv2) {
             name = sslv2_cipher_name(ts->cipher, &ts->weak);
         } else {
@@ -446,10 +472,33 @@ bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *
         ts->cipher_name = name;
     }
     ts->certs_encrypted = ts->version == 0x0304 || (ts->version & 0xff00) == 0x7f00;
-    const char *host = ts->sni[0] ? ts->sni : expect_host;
+}
+
+/* Every certificate of the chain judged at the time it was seen, once. */
+static void judge_chain(struct tls_session *ts, struct tls_ctx *ctx)
+{
+    if (ts->certs_judged)
+        return;
+    ts->certs_judged = true;
+    const char *host = ts->sni[0] ? ts->sni : ts->expect_host;
     if (!ts->certs_encrypted)
         for (unsigned i = 0; i < ts->n_certs; i++)
             judge_cert(ts, ctx, i, host);
+}
+
+bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx)
+{
+    if (ts->is_closed)
+        return ts->seen_ch || ts->seen_sh;
+    struct tls_evctx c = {ts, ctx, 0};
+    struct emitter em = {on_tls_event, &c};
+    if (ts->dstate != NULL)
+        tls_dissector.finish(ts->dstate, &em);
+    release_state(ts);
+    ts->is_closed = true;
+    settle_suite(ts);
+    if (ts->n_certs > 0)
+        judge_chain(ts, ctx);          /* a chain whose message never ended: what was seen of it */
     return ts->seen_ch || ts->seen_sh; /* else no TLS was seen after all */
 }
 

@@ -60,24 +60,28 @@ struct tls_session {
     uint8_t alert_level, alert_desc;                 /* the first alert */
     uint8_t alert_dir;                               /* who sent it (0 client, 1 server) */
     bool fatal_alert;                                /* a fatal alert in clear */
-    uint32_t anomalies;                              /* dissector anomalies */
-    uint8_t n_groups, n_sig_algs, n_comp;            /* entries in the lists below */
-    uint16_t groups[32];   /* supported_groups offered (first 32, GREASE included) */
-    uint16_t sig_algs[32]; /* signature_algorithms offered (first 32) */
-    uint8_t comp[8];       /* compression methods offered */
-    char sni[256];         /* server_name */
-    char alpn[64];         /* first ALPN protocol */
-    char ja3_hash[33];     /* MD5 of ja3 */
-    char ja3s_hash[33];    /* MD5 of ja3s */
-    char *ja3;             /* JA3 string (allocated) */
-    char *ja3s;            /* JA3S string (allocated) */
-    pc_time cert_time;     /* packet time of the certificate message */
-    uint8_t n_certs;       /* certificates kept */
-    uint8_t n_certs_seen;  /* certificates sent */
+    bool not_tls;                                    /* bytes that were not TLS were seen */
+    bool certs_judged;                               /* verdicts are set (the chain ended) */
+    bool facts_changed;                   /* a fact the rules read changed (cleared by them) */
+    uint32_t anomalies;                   /* dissector anomalies */
+    uint8_t n_groups, n_sig_algs, n_comp; /* entries in the lists below */
+    uint16_t groups[32];                  /* supported_groups offered (first 32, GREASE included) */
+    uint16_t sig_algs[32];                /* signature_algorithms offered (first 32) */
+    uint8_t comp[8];                      /* compression methods offered */
+    char sni[256];                        /* server_name */
+    char alpn[64];                        /* first ALPN protocol */
+    char ja3_hash[33];                    /* MD5 of ja3 */
+    char ja3s_hash[33];                   /* MD5 of ja3s */
+    char *ja3;                            /* JA3 string (allocated) */
+    char *ja3s;                           /* JA3S string (allocated) */
+    pc_time cert_time;                    /* packet time of the certificate message */
+    uint8_t n_certs;                      /* certificates kept */
+    uint8_t n_certs_seen;                 /* certificates sent */
     struct tls_cert_fact certs[TLS_CERTS_MAX]; /* the chain as sent */
     struct x509_cert *refs[TLS_CERTS_MAX];     /* for the trust check */
-    /* set by tls_session_close */
-    bool is_closed;          /* the flow ended: facts are final */
+    char expect_host[256]; /* the name the server gave in its mail greeting, or "" */
+    bool is_closed;        /* the flow ended: facts are final */
+    /* set at the ServerHello (or HelloRetryRequest), and again by tls_session_close */
     bool has_sh;             /* a version and suite were chosen (ServerHello or HRR) */
     bool certs_encrypted;    /* TLS 1.3: certificates not visible */
     uint16_t weak;           /* the suite's enum tls_weakness bits */
@@ -86,7 +90,9 @@ struct tls_session {
     struct tls_cert_verdict verdicts[TLS_CERTS_MAX]; /* per certificate */
 };
 
-struct tls_session *tls_session_new(int from_proto);
+/* expect_host: the name the server gave in its mail greeting (for the certificate's name
+ * check when the client sent no SNI), or NULL. */
+struct tls_session *tls_session_new(int from_proto, const char *expect_host);
 void tls_session_free(struct tls_session *ts);
 
 void tls_session_data(struct tls_session *ts, struct tls_ctx *ctx, int dir, const uint8_t *p,
@@ -99,11 +105,14 @@ bool tls_session_is_over(const struct tls_session *ts);
 /* Did the handshake succeed (for the STARTTLS verdict)? */
 bool tls_session_succeeded(const struct tls_session *ts);
 
-/* The flow ended: finish the dissector and judge the certificates (at the time
- * they were seen). expect_host: the name the server gave in its mail greeting
- * (for the name check when there is no SNI), or NULL. False when no TLS was
- * seen after all (then there is no record and no facts). */
-bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx, const char *expect_host);
+/* Is it certain already that the handshake cannot succeed (a fatal alert in clear, bytes that
+ * are not TLS, a handshake that ended unfinished)? */
+bool tls_session_failed(const struct tls_session *ts);
+
+/* The flow ended: finish the dissector and judge the certificates (at the time they were
+ * seen) if their chain never ended. False when no TLS was seen after all (then there is no
+ * record and no facts). */
+bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx);
 /* The "tls" object, as a member of the record being built in j. an: --anonymize, or NULL:
  * the names of the server's certificate and the SNI are dropped (docs/anonymize.md). */
 struct anon;

@@ -1,9 +1,17 @@
 /*
- * alerts.c — a session that ended, judged by the rules.
+ * alerts.c — a session judged by the rules, each time its facts change.
  *
- *   session + tls_session (closed) ─▶ struct rule_facts (by rule field)
- *     ─▶ rule_engine_match (index, pass, suppress, thresholds)
- *     ─▶ one "alert" record per rule that raised one
+ *   session + tls_session (so far) ─▶ struct rule_facts (by rule field, each
+ *        with how settled it is: final, growing, open)
+ *     ─▶ rule_engine_match_session (index, certainty, pass, suppress,
+ *        thresholds; what was decided for the session before)
+ *     ─▶ one "alert" record per rule that is certain now, stamped with the
+ *        time of the packet that made it certain
+ *
+ * When each fact settles is the session's and the TLS session's business
+ * (session_starttls_settled, pending logins, the chain's end); this file
+ * only maps it onto the rule fields. At the flow's end every fact is final
+ * and what was not decided before is decided then, as one match.
  *
  * The facts are the values the "mail" and "tls" records show (docs/eve.md),
  * read from the same structures, so a rule tests what the analyst reads.
@@ -14,6 +22,7 @@
  */
 #include "detect/alerts.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "eve/eve.h"
@@ -23,6 +32,11 @@ static void set_num(struct rule_fact *v, int64_t num)
 {
     v->is_set = true;
     v->num = num;
+}
+
+static void set_state(struct rule_fact *v, bool settled, enum rule_fact_state otherwise)
+{
+    v->state = (uint8_t)(settled ? RULE_FACT_FINAL : otherwise);
 }
 
 static void set_str(struct rule_fact *v, const char *s, size_t n)
@@ -54,7 +68,7 @@ static int version_index(uint16_t v)
 }
 
 static void mail_facts(struct rule_facts *rf, const struct session *ss, const struct flow *f,
-                       const struct tls_session *ts, struct rule_login_facts *lf)
+                       const struct tls_session *ts, struct rule_login_facts *lf, bool fin)
 {
     static const enum rule_login_result results[] = {
         [LOGIN_UNKNOWN] = RULE_LOGIN_UNKNOWN,
@@ -64,11 +78,17 @@ static void mail_facts(struct rule_facts *rf, const struct session *ss, const st
     rf->is_mail = true;
     rf->mail_proto = (enum rule_proto)ss->proto; /* the same numbers (rules.h) */
     set_num(&rf->f[RULE_F_MAIL_STARTTLS], session_starttls(ss, ts));
+    set_state(&rf->f[RULE_F_MAIL_STARTTLS], fin || session_starttls_settled(ss, ts),
+              RULE_FACT_OPEN);
     set_num(&rf->f[RULE_F_MAIL_PORT_CLASS], port_class_of(f->sport));
     set_num(&rf->f[RULE_F_MAIL_LOGIN], ss->n_logins > 0);
+    set_state(&rf->f[RULE_F_MAIL_LOGIN], fin, RULE_FACT_GROWING);
     set_num(&rf->f[RULE_F_MAIL_CLEARTEXT_MESSAGES], ss->cleartext_messages);
-    if (ss->proto == PROTO_IMAP)
+    set_state(&rf->f[RULE_F_MAIL_CLEARTEXT_MESSAGES], fin, RULE_FACT_GROWING);
+    if (ss->proto == PROTO_IMAP) {
         set_num(&rf->f[RULE_F_MAIL_LOGIN_DISABLED_VIOLATED], ss->login_disabled_violated);
+        set_state(&rf->f[RULE_F_MAIL_LOGIN_DISABLED_VIOLATED], fin, RULE_FACT_GROWING);
+    }
     for (unsigned i = 0; i < ss->n_logins; i++) {
         const struct login_fact *l = &ss->logins[i];
         struct rule_fact *v = lf[i].f;
@@ -78,10 +98,32 @@ static void mail_facts(struct rule_facts *rf, const struct session *ss, const st
         set_num(&v[RULE_F_MAIL_LOGIN_BEARER_TOKEN - RULE_LOGIN_FIRST], l->is_token);
         set_num(&v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST],
                 results[l->result < 3 ? l->result : LOGIN_UNKNOWN]);
+        set_state(&v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST], fin || !l->is_pending,
+                  RULE_FACT_OPEN); /* the answer is still to come */
         set_str(&v[RULE_F_MAIL_LOGIN_USER - RULE_LOGIN_FIRST], l->user.s, l->user.n);
     }
     rf->n_logins = ss->n_logins;
     rf->logins = lf;
+    rf->logins_state = (uint8_t)(fin ? RULE_FACT_FINAL : RULE_FACT_GROWING);
+}
+
+/* The TLS facts the rules read, with how settled each is (fin: the flow ended). */
+static void tls_states(struct rule_facts *rf, const struct tls_session *ts, bool fin)
+{
+    bool over = fin || ts->is_done; /* the handshake is over: nothing more is looked at */
+    static const enum rule_field sh_fields[] = {RULE_F_TLS_VERSION, RULE_F_TLS_CIPHER,
+                                                RULE_F_TLS_CIPHER_WEAKNESS};
+    for (size_t i = 0; i < sizeof sh_fields / sizeof sh_fields[0]; i++)
+        set_state(&rf->f[sh_fields[i]], over || ts->seen_sh, RULE_FACT_OPEN);
+    set_state(&rf->f[RULE_F_TLS_CLIENT_MAX_VERSION], over || ts->seen_ch, RULE_FACT_OPEN);
+    set_state(&rf->f[RULE_F_TLS_SNI], over || ts->seen_ch, RULE_FACT_OPEN);
+    set_state(&rf->f[RULE_F_TLS_HANDSHAKE_COMPLETE],
+              over || tls_session_succeeded(ts) || tls_session_failed(ts), RULE_FACT_OPEN);
+    set_state(&rf->f[RULE_F_TLS_ALERT], over, RULE_FACT_GROWING);
+    set_state(&rf->f[RULE_F_TLS_ALERT_DESCRIPTION], over || ts->alert_seen, RULE_FACT_OPEN);
+    bool certs = over || ts->certs_judged || ts->certs_encrypted;
+    for (int k = RULE_F_TLS_CERT_EXPIRED; k <= RULE_F_TLS_CERT_ISSUER; k++)
+        set_state(&rf->f[k], certs, RULE_FACT_OPEN);
 }
 
 static void tls_facts(struct rule_facts *rf, const struct tls_session *ts)
@@ -149,9 +191,9 @@ static void write_metadata(struct jbuf *j, const struct rule *r)
 
 static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct rule *r,
                          const struct flow *f, const struct session *ss,
-                         const struct tls_session *ts)
+                         const struct tls_session *ts, pc_time now)
 {
-    eve_begin(j, ec, f->last, f, "alert");
+    eve_begin(j, ec, now, f, "alert");
     const char *app = "tls";
     if (ss != NULL && r->proto != RULE_PROTO_TLS)
         app = session_proto_name(ss);
@@ -174,33 +216,64 @@ static void alert_record(struct jbuf *j, const struct eve_ctx *ec, const struct 
     j_end(j);
 }
 
-size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
-                      struct jbuf *j, const struct flow *f, const struct session *ss,
-                      const struct tls_session *ts, const struct rule **hits_out, size_t max_hits)
+/* Is TLS still to be seen on this flow (is_tls may become true)? */
+static bool tls_may_come(const struct session *ss, const struct tls_session *ts)
 {
-    if (al->engine == NULL || (ss == NULL && ts == NULL))
+    if (ts != NULL)
+        return true; /* a TLS session was started: its hellos are still to come */
+    return ss != NULL &&
+           (ss->is_implicit || ss->is_upgraded || !session_starttls_settled(ss, NULL));
+}
+
+size_t alerts_judge(struct alerting *al, struct output *out, const struct eve_ctx *ec,
+                    struct jbuf *j, struct flow *f, const struct session *ss,
+                    const struct tls_session *ts, pc_time now, bool fin)
+{
+    struct alert_state *as = f->alerts;
+    if (al->engine == NULL || (ss == NULL && ts == NULL) || (as != NULL && as->rs.passed))
         return 0;
     struct rule_facts rf;
     struct rule_login_facts lf[SESSION_MAX_LOGINS];
     rule_facts_init(&rf);
+    rf.is_final = fin;
     memcpy(rf.cli, f->cli, 16);
     memcpy(rf.srv, f->srv, 16);
     rf.ipver = f->ipver;
     rf.cport = f->cport;
     rf.sport = f->sport;
     if (ss != NULL)
-        mail_facts(&rf, ss, f, ts, lf);
-    if (ts != NULL)
+        mail_facts(&rf, ss, f, ts, lf, fin);
+    if (ts != NULL) {
         tls_facts(&rf, ts);
+        tls_states(&rf, ts, fin);
+    }
+    rf.tls_state =
+        (uint8_t)(fin || ts != NULL || !tls_may_come(ss, ts) ? RULE_FACT_FINAL : RULE_FACT_OPEN);
+    struct alert_state tmp = {0};
+    struct alert_state *st = as != NULL ? as : &tmp;
     const struct rule *hits[RULES_MAX_ALERTS_PER_SESSION];
-    size_t n = rule_engine_match(al->engine, al->thr, &rf, f->last / 1000000, hits,
-                                 RULES_MAX_ALERTS_PER_SESSION, &al->ms);
+    size_t n = rule_engine_match_session(al->engine, al->thr, &rf, now / 1000000, &st->rs, hits,
+                                         RULES_MAX_ALERTS_PER_SESSION, &al->ms);
+    if (as == NULL && (tmp.rs.n > 0 || tmp.rs.passed)) { /* the first decision: keep it */
+        as = f->alerts = xmalloc(sizeof *as);
+        *as = tmp;
+        st = as;
+    }
     for (size_t i = 0; i < n; i++) {
-        alert_record(j, ec, hits[i], f, ss, ts);
+        alert_record(j, ec, hits[i], f, ss, ts, now);
         out->write(out, REC_ALERT, j->buf, j->len);
-        if (hits_out != NULL && i < max_hits)
-            hits_out[i] = hits[i];
+        if (st->n_classes < RULES_MAX_ALERTS_PER_SESSION)
+            st->classes[st->n_classes++] = (uint8_t)hits[i]->classtype;
     }
     al->written += n;
     return n;
+}
+
+void alerts_release(struct flow *f)
+{
+    if (f->alerts == NULL)
+        return;
+    rule_session_release(&f->alerts->rs);
+    free(f->alerts);
+    f->alerts = NULL;
 }

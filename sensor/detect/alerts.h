@@ -1,6 +1,7 @@
 /*
- * alerts.h — the rules applied to each session when its flow ends, and the
- * "alert" records that follow (docs/eve.md, docs/rules.md).
+ * alerts.h — the rules applied to each session whenever its facts change, and
+ * the "alert" records that follow (docs/eve.md, docs/rules.md, and when each
+ * finding is raised: docs/detections.md).
  */
 #ifndef POSTCARD_ALERTS_H
 #define POSTCARD_ALERTS_H
@@ -23,16 +24,27 @@ struct alerting {
     uint64_t written;            /* alert records written */
 };
 
+/* What the rules decided for one flow's session so far (allocated at its first decision). */
+struct alert_state {
+    struct rule_session rs;                        /* the engine's: rules decided, passed */
+    uint8_t n_classes;                             /* entries in classes */
+    uint8_t classes[RULES_MAX_ALERTS_PER_SESSION]; /* classtype of each alert raised */
+};
+
 /*
- * Match the session that ended on flow f (ss: its mail session, ts: its
- * TLS session, either NULL; both closed) and write its alerts to out,
- * built in j. Returns the alerts written. hits (NULL: not wanted) gets the
- * rules that raised them, at most max_hits (RULES_MAX_ALERTS_PER_SESSION
- * is always enough): the summary counts findings by category and server.
+ * Judge the session on flow f (ss: its mail session, ts: its TLS session, either NULL;
+ * each only once it has facts: a mail session the bytes showed to be one, a TLS session
+ * with a hello) at time now, and write the alerts that are certain now and were not raised
+ * before to out, stamped now, built in j. fin: the flow ended, ss and ts are closed and
+ * every fact is final (now is then the flow's last packet). What was decided is kept in
+ * f->alerts. Returns the alerts written.
  */
 struct eve_ctx;
-size_t alerts_session(struct alerting *al, struct output *out, const struct eve_ctx *ec,
-                      struct jbuf *j, const struct flow *f, const struct session *ss,
-                      const struct tls_session *ts, const struct rule **hits, size_t max_hits);
+size_t alerts_judge(struct alerting *al, struct output *out, const struct eve_ctx *ec,
+                    struct jbuf *j, struct flow *f, const struct session *ss,
+                    const struct tls_session *ts, pc_time now, bool fin);
+
+/* The flow's session is over and counted: forget what was decided for it. */
+void alerts_release(struct flow *f);
 
 #endif

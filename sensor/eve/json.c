@@ -7,6 +7,7 @@
 #include "eve/json.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -236,6 +237,18 @@ void j_i64(struct jbuf *j, const char *k, int64_t v)
         *--p = '-';
     key(j, k);
     put(j, p, (size_t)(b + sizeof b - p));
+}
+
+void j_fixed(struct jbuf *j, const char *k, double v, int decimals)
+{
+    if (!isfinite(v) || decimals < 0 || decimals > 9 || v > 1e15 || v < -1e15) {
+        j_null(j, k); /* JSON has no NaN or infinity; the bounds keep the text short */
+        return;
+    }
+    char b[40];
+    int n = snprintf(b, sizeof b, "%.*f", decimals, v);
+    key(j, k);
+    put(j, b, (size_t)n);
 }
 
 void j_bool(struct jbuf *j, const char *k, bool v)

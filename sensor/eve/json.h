@@ -34,6 +34,9 @@ void j_str(struct jbuf *j, const char *key, const char *s);
 void j_strn(struct jbuf *j, const char *key, const uint8_t *s, size_t n);
 void j_u64(struct jbuf *j, const char *key, uint64_t v);
 void j_i64(struct jbuf *j, const char *key, int64_t v);
+/* v with exactly `decimals` digits after the point (0 to 9), e.g. 0.012500; null when v is
+ * not finite or beyond ±1e15. */
+void j_fixed(struct jbuf *j, const char *key, double v, int decimals);
 void j_bool(struct jbuf *j, const char *key, bool v);
 void j_null(struct jbuf *j, const char *key);
 /* A member whose value is already JSON text (n bytes, one line, valid: the caller's

@@ -439,8 +439,8 @@ static void count_tls(struct summary *sm, const struct tls_session *ts)
 }
 
 void summary_session(struct summary *sm, const struct eve_ctx *ec, const struct flow *f,
-                     const struct session *ss, const struct tls_session *ts,
-                     const struct rule *const *hits, size_t n_hits)
+                     const struct session *ss, const struct tls_session *ts, const uint8_t *classes,
+                     size_t n_hits)
 {
     if (ss == NULL && ts == NULL)
         return;
@@ -456,7 +456,7 @@ void summary_session(struct summary *sm, const struct eve_ctx *ec, const struct 
         uint64_t *v = map_vals(&sm->servers, map_at(&sm->servers, key));
         v[SV_ALERTS] += n_hits;
         for (size_t i = 0; i < n_hits; i++) {
-            unsigned c = (unsigned)hits[i]->classtype;
+            unsigned c = classes[i];
             if (c < RULE_CLASS_COUNT) {
                 sm->findings[c]++;
                 v[SV_FINDINGS + c]++;

@@ -37,8 +37,8 @@ void summary_free(struct summary *sm);
  * address anonymiser and the sensor's id.
  */
 void summary_session(struct summary *sm, const struct eve_ctx *ec, const struct flow *f,
-                     const struct session *ss, const struct tls_session *ts,
-                     const struct rule *const *hits, size_t n_hits);
+                     const struct session *ss, const struct tls_session *ts, const uint8_t *classes,
+                     size_t n_hits);
 
 /* The document to out, keys sorted: pretty (2-space indents) or one line. 0, or -1 on a
  * write error (errno says which). */

@@ -6,11 +6,24 @@
  * file" get plain messages and the file position can drive the progress
  * display. Timestamps are asked for in microseconds whatever the file
  * stores (pcapng and nanosecond pcap included).
+ *
+ * A live read must end on an idle link too, so that the sensor's clock ticks
+ * (stats records, flow timeouts). libpcap's read timeout does not see to that
+ * on Linux: TPACKET_V3 retires no empty block, so a blocking read on a quiet
+ * interface waits for the next packet, and with --immediate-mode (TPACKET_V2)
+ * it was measured to wait as well [CAPTURE-IDLE-BLOCK]. So the live handle is
+ * non-blocking and the loop waits in poll() on its selectable descriptor, at
+ * most CAPTURE_WAKE_MS. The read timeout still bounds how long TPACKET_V3
+ * keeps packets in a block that is not full.
+ *
+ * Hazards: [CAPTURE-IDLE-BLOCK] a blocking pcap_dispatch on an idle link
+ *          never returns: no tick, no stats, closed sessions never reported
  */
 #include "packet/capture.h"
 
 #include <errno.h>
 #include <pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +40,7 @@ struct capture {
     int64_t size;      /* file size, -1 if unknown */
     bool is_live;      /* live interface */
     char warning[256]; /* activation warning, "" if none */
+    int fd;            /* live: descriptor to poll() for packets, -1: none (files) */
     capture_fn fn;     /* current callback */
     void *ctx;         /* its context */
 };
@@ -73,6 +87,7 @@ struct capture *capture_open_file(const char *path, const char *filter, struct e
 {
     struct capture *c = xcalloc(1, sizeof *c);
     c->size = -1;
+    c->fd = -1;
     c->name = strdup(path);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
     if (strcmp(path, "-") == 0) {
@@ -124,6 +139,7 @@ struct capture *capture_open_live(const char *iface, const struct live_opts *o, 
 {
     struct capture *c = xcalloc(1, sizeof *c);
     c->size = -1;
+    c->fd = -1;
     c->is_live = true;
     c->name = strdup(iface);
     char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -133,7 +149,8 @@ struct capture *capture_open_live(const char *iface, const struct live_opts *o, 
         goto fail;
     }
     if (pcap_set_snaplen(c->p, o->snaplen) != 0 || pcap_set_promisc(c->p, o->promisc) != 0 ||
-        pcap_set_timeout(c->p, 200) != 0 || pcap_set_buffer_size(c->p, o->buffer_bytes) != 0 ||
+        pcap_set_timeout(c->p, CAPTURE_TIMEOUT_MS) != 0 ||
+        pcap_set_buffer_size(c->p, o->buffer_bytes) != 0 ||
         pcap_set_immediate_mode(c->p, o->immediate) != 0) {
         err_set(e, "%s: cannot set capture options: %s", iface, pcap_geterr(c->p));
         goto fail;
@@ -162,6 +179,12 @@ struct capture *capture_open_live(const char *iface, const struct live_opts *o, 
         snprintf(c->warning, sizeof c->warning, "%s: %s", iface, pcap_geterr(c->p));
     if (set_filter(c, filter, e) != 0)
         goto fail;
+    c->fd = pcap_get_selectable_fd(c->p); /* [CAPTURE-IDLE-BLOCK] */
+    if (c->fd < 0 || pcap_setnonblock(c->p, 1, errbuf) != 0) {
+        err_set(e, "%s: cannot wait for packets with a timeout: %s", iface,
+                c->fd < 0 ? "no selectable descriptor" : errbuf);
+        goto fail;
+    }
     return c;
 fail:
     capture_close(c);
@@ -209,6 +232,15 @@ int capture_next_batch(struct capture *c, capture_fn fn, void *ctx, struct err *
     c->fn = fn;
     c->ctx = ctx;
     int n = pcap_dispatch(c->p, CAPTURE_BATCH, handler, (u_char *)c);
+    if (n == 0 && c->is_live) { /* nothing ready: wait for some, not for ever */
+        struct pollfd pfd = {c->fd, POLLIN, 0};
+        int rc = poll(&pfd, 1, CAPTURE_WAKE_MS);
+        if (rc < 0 && errno != EINTR)
+            return err_set(e, "%s: poll: %s", c->name, strerror(errno));
+        if (rc > 0) /* packets, or an error that the read reports */
+            n = pcap_dispatch(c->p, CAPTURE_BATCH, handler, (u_char *)c);
+        /* rc 0 (the timeout) or EINTR (a signal: the caller looks at why): 0 */
+    }
     if (n == PCAP_ERROR)
         return err_set(e, "%s: %s", c->name, pcap_geterr(c->p));
     if (n == PCAP_ERROR_BREAK)
@@ -218,8 +250,7 @@ int capture_next_batch(struct capture *c, capture_fn fn, void *ctx, struct err *
 
 uint64_t capture_drain(struct capture *c, capture_fn fn, void *ctx, uint64_t max)
 {
-    char eb[PCAP_ERRBUF_SIZE];
-    if (!c->is_live || pcap_setnonblock(c->p, 1, eb) != 0)
+    if (!c->is_live) /* the live handle is non-blocking: nothing here waits */
         return 0;
     c->fn = fn;
     c->ctx = ctx;

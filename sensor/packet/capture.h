@@ -41,8 +41,10 @@ const char *capture_warning(const struct capture *c); /* activation warning or N
 
 /*
  * Read a batch of packets into fn. Returns the number read (>0), 0 at the
- * end of a file (or a live read timeout), -1 on error (e set; packets read
- * before it were delivered) and -2 when capture_break() was called.
+ * end of a file, or live when no packet came within CAPTURE_WAKE_MS or a
+ * signal arrived while waiting (so a live caller gets control back on an idle
+ * link), -1 on error (e set; packets read before it were delivered) and -2
+ * when capture_break() was called.
  */
 int capture_next_batch(struct capture *c, capture_fn fn, void *ctx, struct err *e);
 

@@ -9,6 +9,9 @@
  *  - Each timeout class keeps its flows in an LRU list (lru.h), ordered by
  *    last packet time, so expiry looks only at the oldest of each: O(1) per
  *    packet. The list nodes live in the flow slots: no allocation.
+ *  - Expiry compares a flow's last packet time with the caller's clock: the
+ *    latest packet time reading a file, the wall clock on a live interface
+ *    (sensor.c). A flow's last time is always a packet's.
  *  - A full table evicts the least recently seen flow [FLOW-TABLE-FULL].
  *  - The flow_id written to output is derived from the tuple and the first
  *    packet time with a fixed key, so a capture always gives the same ids.
@@ -17,6 +20,7 @@
  */
 #include "packet/flow.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,11 +35,12 @@ struct flow_table {
     size_t n_used;                   /* live flows */
     uint64_t seed;                   /* per-run hash seed */
     struct lru lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
+    pc_time timeout[FLOW_TC_COUNT];  /* idle time after which a flow of each class ends */
     flow_end_fn on_end;              /* end-of-flow callback */
     void *ctx;                       /* its context */
 };
 
-static const pc_time tc_timeout[FLOW_TC_COUNT] = {
+static const pc_time tc_timeout_default[FLOW_TC_COUNT] = {
     [FLOW_TC_TCP_NEW] = FLOW_TIMEOUT_TCP_NEW_US,
     [FLOW_TC_TCP_OPEN] = FLOW_TIMEOUT_TCP_OPEN_US,
     [FLOW_TC_TCP_CLOSED] = FLOW_TIMEOUT_TCP_CLOSED_US,
@@ -55,8 +60,10 @@ struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn o
         ft->slots[i].hnext = ft->free_list;
         ft->free_list = &ft->slots[i];
     }
-    for (int i = 0; i < FLOW_TC_COUNT; i++)
+    for (int i = 0; i < FLOW_TC_COUNT; i++) {
         lru_init(&ft->lists[i]);
+        ft->timeout[i] = tc_timeout_default[i];
+    }
     ft->seed = seed;
     ft->on_end = on_end;
     ft->ctx = ctx;
@@ -70,6 +77,12 @@ void flow_table_free(struct flow_table *ft)
     free(ft->slots);
     free(ft->buckets);
     free(ft);
+}
+
+void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us)
+{
+    assert((unsigned)tc < FLOW_TC_COUNT && us >= 0);
+    ft->timeout[tc] = us;
 }
 
 size_t flow_table_count(const struct flow_table *ft)
@@ -257,19 +270,21 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
     return f;
 }
 
-void flow_expire(struct flow_table *ft, pc_time now)
+size_t flow_expire(struct flow_table *ft, pc_time now)
 {
-    for (int n = 0; n < FLOW_EXPIRE_BATCH; n++) {
+    size_t n = 0;
+    for (; n < FLOW_EXPIRE_BATCH; n++) {
         struct flow *victim = NULL;
         for (int i = 0; i < FLOW_TC_COUNT && victim == NULL; i++) {
             struct flow *h = oldest_of(ft, i);
-            if (h != NULL && now - h->last > tc_timeout[i])
+            if (h != NULL && now - h->last > ft->timeout[i])
                 victim = h;
         }
         if (victim == NULL)
-            return;
+            break;
         flow_release(ft, victim, FLOW_END_TIMEOUT);
     }
+    return n;
 }
 
 void flow_end_all(struct flow_table *ft)

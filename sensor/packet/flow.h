@@ -1,6 +1,7 @@
 /*
- * flow.h — the flow table: bidirectional 5-tuple → flow, with timeouts on
- * packet time, a hard cap and eviction of the least recently seen flow.
+ * flow.h — the flow table: bidirectional 5-tuple → flow, with idle timeouts
+ * per class (measured from a flow's last packet time), a hard cap and
+ * eviction of the least recently seen flow.
  */
 #ifndef POSTCARD_FLOW_H
 #define POSTCARD_FLOW_H
@@ -24,7 +25,7 @@ enum flow_tc {                     /* timeout class: one LRU list each */
 };
 
 enum flow_end {
-    FLOW_END_TIMEOUT,  /* idle past its class's timeout (packet time) */
+    FLOW_END_TIMEOUT,  /* idle past its class's timeout */
     FLOW_END_EVICTED,  /* pushed out because the table was full */
     FLOW_END_SHUTDOWN, /* end of capture or signal */
     FLOW_END_REUSED,   /* a new SYN reused the tuple of a closed flow */
@@ -32,34 +33,36 @@ enum flow_end {
 
 struct session;     /* app/session.h */
 struct tls_session; /* app/tlssess.h */
+struct alert_state; /* detect/alerts.h */
 
 struct flow {
-    uint8_t cli[16];         /* client address (IPv4 in the first 4 bytes) */
-    uint8_t srv[16];         /* server address */
-    uint16_t cport, sport;   /* client and server ports */
-    uint8_t ipver;           /* 4 or 6 */
-    uint8_t proto;           /* 6 TCP, 17 UDP */
-    uint8_t tc;              /* enum flow_tc: which list it is on */
-    uint8_t tcp_flags[2];    /* TCP flags seen, per direction (0 = to server) */
-    bool has_rst;            /* an RST was seen */
-    bool is_bypassed;        /* of no interest: no more reassembly */
-    bool is_app_decided;     /* whether it is a mail session has been decided */
-    uint8_t proxy;           /* HTTP CONNECT tunnel state (sensor.c) */
-    uint8_t proxy_eoh[2];    /* bytes of CRLFCRLF matched per direction */
-    bool is_used;            /* slot holds a live flow */
-    bool has_client_isn;     /* client_isn is known */
-    uint32_t client_isn;     /* sequence number of the client's SYN */
-    uint32_t hash;           /* bucket hash (seeded) */
-    uint64_t flow_id;        /* stable id for output (not seeded) */
-    struct flow *hnext;      /* next in hash bucket */
-    struct lru_node lru;     /* place in its timeout class's LRU list */
-    pc_time first, last;     /* packet times of the first and last packet */
-    uint64_t pkts[2];        /* packets per direction */
-    uint64_t bytes[2];       /* wire bytes per direction */
-    struct classify cls;     /* application classification */
-    struct reasm_dir rd[2];  /* TCP reassembly per direction */
-    struct session *app;     /* mail session, or NULL */
-    struct tls_session *tls; /* TLS session, or NULL */
+    uint8_t cli[16];            /* client address (IPv4 in the first 4 bytes) */
+    uint8_t srv[16];            /* server address */
+    uint16_t cport, sport;      /* client and server ports */
+    uint8_t ipver;              /* 4 or 6 */
+    uint8_t proto;              /* 6 TCP, 17 UDP */
+    uint8_t tc;                 /* enum flow_tc: which list it is on */
+    uint8_t tcp_flags[2];       /* TCP flags seen, per direction (0 = to server) */
+    bool has_rst;               /* an RST was seen */
+    bool is_bypassed;           /* of no interest: no more reassembly */
+    bool is_app_decided;        /* whether it is a mail session has been decided */
+    uint8_t proxy;              /* HTTP CONNECT tunnel state (sensor.c) */
+    uint8_t proxy_eoh[2];       /* bytes of CRLFCRLF matched per direction */
+    bool is_used;               /* slot holds a live flow */
+    bool has_client_isn;        /* client_isn is known */
+    uint32_t client_isn;        /* sequence number of the client's SYN */
+    uint32_t hash;              /* bucket hash (seeded) */
+    uint64_t flow_id;           /* stable id for output (not seeded) */
+    struct flow *hnext;         /* next in hash bucket */
+    struct lru_node lru;        /* place in its timeout class's LRU list */
+    pc_time first, last;        /* packet times of the first and last packet */
+    uint64_t pkts[2];           /* packets per direction */
+    uint64_t bytes[2];          /* wire bytes per direction */
+    struct classify cls;        /* application classification */
+    struct reasm_dir rd[2];     /* TCP reassembly per direction */
+    struct session *app;        /* mail session, or NULL */
+    struct tls_session *tls;    /* TLS session, or NULL */
+    struct alert_state *alerts; /* what the rules decided for its session so far, or NULL */
 };
 
 typedef void (*flow_end_fn)(void *ctx, struct flow *f, enum flow_end why);
@@ -79,8 +82,15 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
 /* Mark the flow active at packet time now, in timeout class tc. */
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now);
 
-/* End flows whose timeout has passed at packet time now (bounded per call). */
-void flow_expire(struct flow_table *ft, pc_time now);
+/* Flows of class tc end after us microseconds without a packet (default: sensor-limits.h). */
+void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us);
+
+/*
+ * End the flows idle for longer than their class's timeout at time now: packet time reading
+ * a file, the wall clock live (a flow whose last packet is later than now is not idle). At
+ * most FLOW_EXPIRE_BATCH flows per call, oldest first; returns how many ended.
+ */
+size_t flow_expire(struct flow_table *ft, pc_time now);
 
 /* End every flow (end of capture). Oldest first, so output is deterministic. */
 void flow_end_all(struct flow_table *ft);

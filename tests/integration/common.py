@@ -21,6 +21,7 @@ condition it can observe, never for a while: wait_for() and the Postcard methods
 that condition and fail after WAIT seconds, saying what did not happen.
 """
 import base64
+import ctypes
 import fcntl
 import glob
 import json
@@ -416,13 +417,15 @@ class Postcard:
     it comes (wait_stderr). finish() closes stdin, waits for the exit and returns
     (status, stdout, stderr), checked for sanitizer reports."""
 
-    def __init__(self, args, stdin="pipe"):
+    def __init__(self, args, stdin="pipe", prefix=()):
+        """prefix: a command that runs postcard (["ip", "netns", "exec", NS]): postcard gets
+        the signals all the same, as that command execs it."""
         self.args = args
         self._rfd = self._wfd = None
         if stdin == "pipe":
             self._rfd, self._wfd = os.pipe()
             os.set_blocking(self._wfd, False)  # feed() fails if postcard stops reading
-        self.p = subprocess.Popen([BIN] + args,
+        self.p = subprocess.Popen(list(prefix) + [BIN] + args,
                                   stdin=self._rfd if stdin == "pipe" else subprocess.DEVNULL,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.pid = self.p.pid
@@ -544,6 +547,175 @@ class Postcard:
 
     def __exit__(self, *exc):
         self.close()
+
+
+# --- a private link: a network namespace and a veth pair ------------------------------------
+
+CLONE_NEWNET = 0x40000000  # setns(2): the network namespace
+_libc = []
+
+
+def _setns(fd):
+    """Move this thread into the network namespace open on fd (Python 3.11 has no os.setns)."""
+    if not _libc:
+        _libc.append(ctypes.CDLL(None, use_errno=True))
+    if _libc[0].setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "setns: " + os.strerror(e))
+
+
+def need_live(*tools):
+    """Skip unless a private link can be made (root, ip) and tools are installed."""
+    if os.geteuid() != 0:
+        raise Skip("live capture and network namespaces need root")
+    missing = [t for t in ("ip",) + tools if shutil.which(t) is None]
+    if missing:
+        raise Skip("%s not installed (make deps)" % ", ".join(missing))
+
+
+def _ip(*args):
+    p = subprocess.run(["ip"] + list(args), capture_output=True, text=True, timeout=WAIT)
+    if p.returncode != 0:
+        raise AssertionError("ip %s: %s" % (" ".join(args), p.stderr.strip()))
+    return p.stdout
+
+
+class PrivateLink:
+    """A network namespace of its own holding one veth pair: `cap`, the end postcard listens
+    on, and `send`, the end tcpreplay writes to. A frame written on one end arrives on the
+    other and goes nowhere else: no address, no route, no forwarding (a new namespace's
+    default), IPv6 off (no router solicitation, duplicate address detection or MLD report
+    of its own), so an idle link carries nothing at all.
+
+    Inside the with-block this thread, the test, is in the namespace, and so is every
+    process it starts: postcard, redis-server on the namespace's own 127.0.0.1, tcpreplay.
+    At exit the thread goes back, whatever still runs in the namespace is killed by its
+    pid, and the namespace is deleted with the veth pair in it, whatever went wrong. The
+    names hold this process's pid and a count (postcard-live-PID-N): a namespace left by a
+    run that was killed, its pid gone, is cleared by the next one (what still runs there,
+    the killed run's postcard or redis-server, is killed by its pid) and deleted."""
+
+    _made = 0
+
+    def __init__(self):
+        PrivateLink._made += 1
+        n, pid = PrivateLink._made, os.getpid()
+        self.name = "postcard-live-%d-%d" % (pid, n)
+        self.cap = "pl%d%dc" % (pid, n)  # at most 15 characters (IFNAMSIZ)
+        self.send = "pl%d%ds" % (pid, n)
+        self._home = None
+
+    def __enter__(self):
+        self._sweep()
+        _ip("netns", "add", self.name)
+        try:
+            self._home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+            fd = os.open("/run/netns/" + self.name, os.O_RDONLY)
+            try:
+                _setns(fd)
+            finally:
+                os.close(fd)
+            for key in ("all", "default"):
+                with open("/proc/sys/net/ipv6/conf/%s/disable_ipv6" % key, "w") as fh:
+                    fh.write("1")
+            _ip("link", "set", "lo", "up")
+            _ip("link", "add", self.cap, "type", "veth", "peer", "name", self.send)
+            _ip("link", "set", self.cap, "up")
+            _ip("link", "set", self.send, "up")
+            wait_for(lambda: all("state UP" in _ip("link", "show", i)
+                                 for i in (self.cap, self.send)),
+                     "the veth pair %s/%s to come up" % (self.cap, self.send))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        if self._home is not None:
+            _setns(self._home)
+            os.close(self._home)
+            self._home = None
+        self._kill_inside(self.name)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, timeout=WAIT)
+
+    @staticmethod
+    def _kill_inside(name):
+        p = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True,
+                           timeout=WAIT)
+        for pid in {int(x) for x in p.stdout.split()} - {os.getpid()}:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
+
+    @classmethod
+    def _sweep(cls):
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                                timeout=WAIT).stdout
+        for name, pid in re.findall(r"^(postcard-live-(\d+)-\d+)", listed, re.M):
+            if not os.path.exists("/proc/" + pid):
+                cls._kill_inside(name)  # what the killed run had started there
+                subprocess.run(["ip", "netns", "del", name], capture_output=True,
+                               timeout=WAIT)
+
+
+def tcpreplay(iface, pcap, *opts, timeout=300):
+    """Replay pcap on iface with tcpreplay (opts: its pace, --multiplier 1, --topspeed ...);
+    fails unless every packet was sent. Returns time.monotonic() when tcpreplay returned:
+    the last packet left before that."""
+    p = subprocess.run(["tcpreplay", "-i", iface] + list(opts) + [pcap], capture_output=True,
+                       text=True, timeout=timeout)
+    t = time.monotonic()
+    assert p.returncode == 0, "tcpreplay %s: status %d\n%s%s" % (
+        pcap, p.returncode, p.stdout, p.stderr)
+    failed = re.search(r"Failed packets:\s+(\d+)", p.stdout)
+    assert failed is not None and failed.group(1) == "0", "tcpreplay %s:\n%s" % (
+        pcap, p.stdout)
+    return t
+
+
+def wall(mono):
+    """The wall-clock time of a recent time.monotonic() reading."""
+    return mono + (time.time() - time.monotonic())
+
+
+class Tail:
+    """The records of a JSON-lines file another process is writing: poll() reads what was
+    added since the last call and returns every complete record so far, each as (when,
+    record), when being time.monotonic() of the first poll that saw its line whole. A line
+    still without its newline waits for the next poll."""
+
+    def __init__(self, path):
+        self.path = path
+        self.recs = []
+        self._fh = None
+        self._rest = b""
+
+    def poll(self):
+        if self._fh is None:
+            try:
+                self._fh = open(self.path, "rb")
+            except FileNotFoundError:
+                return self.recs
+        data = self._fh.read()
+        if data:
+            now = time.monotonic()
+            lines = (self._rest + data).split(b"\n")
+            self._rest = lines.pop()
+            for l in lines:
+                try:
+                    self.recs.append((now, json.loads(l)))
+                except ValueError:
+                    raise AssertionError("%s: not a JSON line: %r" % (self.path, l[:300]))
+        return self.recs
+
+    def of_type(self, kind):
+        return [(t, r) for t, r in self.poll() if r["event_type"] == kind]
+
+    def close(self):
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
 
 
 # --- the runner ---------------------------------------------------------------------------

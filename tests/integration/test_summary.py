@@ -36,28 +36,29 @@ OUTCOMES = CLEARTEXT | {"upgraded", "implicit"}
 # --- what the records say ----------------------------------------------------------
 
 def sessions_of(recs):
-    """Group the records by session: the mail, tls and alert records written for a flow come
-    right before its flow record (docs/eve.md). Returns [(mail, tls, [alerts], flow)]."""
-    out, pending = [], []
+    """Group the records by session: the mail, tls and alert records of a flow carry its
+    flow_id and come before its flow record (docs/eve.md); an alert is written at the packet
+    that decides it, so records of other flows may come between. Returns
+    [(mail, tls, [alerts], flow)] in the order of the flow records."""
+    out, pending = [], {}
     for r in recs:
         t = r["event_type"]
         if t in ("stats", "summary"):
             continue
         if t != "flow":
-            pending.append(r)
+            pending.setdefault(r["flow_id"], []).append(r)
             continue
-        assert all(p["flow_id"] == r["flow_id"] for p in pending), (pending, r)
-        mail = [p for p in pending if p["event_type"] == "mail"]
-        tls = [p for p in pending if p["event_type"] == "tls"]
-        alerts = [p for p in pending if p["event_type"] == "alert"]
+        mine = pending.pop(r["flow_id"], [])
+        mail = [p for p in mine if p["event_type"] == "mail"]
+        tls = [p for p in mine if p["event_type"] == "tls"]
+        alerts = [p for p in mine if p["event_type"] == "alert"]
         assert len(mail) <= 1 and len(tls) <= 1 and len(mail) + len(tls) + len(alerts) == \
-            len(pending), pending
+            len(mine), mine
         if mail or tls:
             out.append((mail[0] if mail else None, tls[0] if tls else None, alerts, r))
         else:
             assert not alerts, alerts
-        pending = []
-    assert not pending, "records after the last flow record: %s" % pending[:2]
+    assert not pending, "records of no flow record: %s" % list(pending.values())[:2]
     return out
 
 

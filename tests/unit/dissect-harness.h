@@ -172,11 +172,50 @@ static inline void harness_want_dir(const struct event *ev, enum dir want, const
         TEST_FAIL("%s event with dir %d, want %d", type, (int)ev->dir, (int)want);
 }
 
+/*
+ * The events that mark a moment (EV_COMMAND, EV_LOGIN_SENT, EV_TLS_CERTS_END) are checked
+ * always but logged only while this is set: the tests of those moments set it, the others
+ * compare the facts alone.
+ */
+static bool harness_log_moments;
+
+static inline void harness_login(struct evlog *l, const char *name, const struct ev_login *g)
+{
+    static const char *const results[] = {"unknown", "success", "failure"};
+    if ((unsigned)g->result > LOGIN_FAILURE)
+        TEST_FAIL("%s result %d", name, (int)g->result);
+    log_printf(l, "%s mech=", name);
+    log_span(l, "LOGIN mech", g->mech);
+    log_put(l, " user=", 6);
+    log_span(l, "LOGIN user", g->user);
+    log_printf(l, " secret=%d readable=%d token=%d cmd=%d result=%s reply=", g->has_secret,
+               g->secret_readable, g->is_token, g->is_command, results[g->result]);
+    log_span(l, "LOGIN reply", g->reply);
+}
+
 /* struct emitter callback: ctx is a struct evlog. */
 static inline void harness_emit(void *ctx, const struct event *ev)
 {
-    static const char *const results[] = {"unknown", "success", "failure"};
     struct evlog *l = ctx;
+    if (ev->type == EV_COMMAND || ev->type == EV_LOGIN_SENT) {
+        struct evlog scratch = {0};
+        struct evlog *to = harness_log_moments ? l : &scratch;
+        harness_want_dir(ev, DIR_TO_SERVER, ev->type == EV_COMMAND ? "COMMAND" : "LOGIN_SENT");
+        if (ev->type == EV_COMMAND) {
+            log_put(to, "COMMAND ", 8);
+            log_span(to, "COMMAND", ev->u.text);
+        } else {
+            if (ev->u.login.result != LOGIN_UNKNOWN || ev->u.login.reply.n != 0)
+                TEST_FAIL("LOGIN_SENT with a result");
+            harness_login(to, "LOGIN_SENT", &ev->u.login);
+        }
+        free(scratch.buf);
+        if (!harness_log_moments)
+            return;
+        l->n_events++;
+        log_put(l, "\n", 1);
+        return;
+    }
     l->n_events++;
     switch (ev->type) {
     case EV_GREETING:
@@ -214,20 +253,10 @@ static inline void harness_emit(void *ctx, const struct event *ev)
         harness_want_dir(ev, DIR_TO_CLIENT, "UPGRADE");
         log_put(l, "UPGRADE", 7);
         break;
-    case EV_LOGIN: {
-        const struct ev_login *g = &ev->u.login;
+    case EV_LOGIN:
         harness_want_dir(ev, DIR_TO_CLIENT, "LOGIN");
-        if ((unsigned)g->result > LOGIN_FAILURE)
-            TEST_FAIL("LOGIN result %d", (int)g->result);
-        log_put(l, "LOGIN mech=", 11);
-        log_span(l, "LOGIN mech", g->mech);
-        log_put(l, " user=", 6);
-        log_span(l, "LOGIN user", g->user);
-        log_printf(l, " secret=%d readable=%d token=%d cmd=%d result=%s reply=", g->has_secret,
-                   g->secret_readable, g->is_token, g->is_command, results[g->result]);
-        log_span(l, "LOGIN reply", g->reply);
+        harness_login(l, "LOGIN", &ev->u.login);
         break;
-    }
     case EV_MAIL_FROM:
         harness_want_dir(ev, DIR_TO_SERVER, "MAIL_FROM");
         log_put(l, "MAIL_FROM ", 10);
@@ -465,7 +494,18 @@ static inline char *feed_all(const struct dissector *d, const struct chunk *c, s
 /* The log of a script, whichever way it is split, is exactly `want`. */
 #define ASSERT_LOG(d, script, want)                                                                \
     do {                                                                                           \
+        harness_log_moments = false;                                                               \
         char *got_ = FEED_ALL(d, script);                                                          \
+        ASSERT_STREQ(got_, want);                                                                  \
+        free(got_);                                                                                \
+    } while (0)
+
+/* The same, with the events that mark a moment (COMMAND, LOGIN_SENT, CERTS_END) logged too. */
+#define ASSERT_MOMENTS(d, script, want)                                                            \
+    do {                                                                                           \
+        harness_log_moments = true;                                                                \
+        char *got_ = FEED_ALL(d, script);                                                          \
+        harness_log_moments = false;                                                               \
         ASSERT_STREQ(got_, want);                                                                  \
         free(got_);                                                                                \
     } while (0)

@@ -72,12 +72,15 @@ static void login_set(struct rule_login_facts *l, const char *mech, bool clearte
     memset(l, 0, sizeof *l);
     struct rule_fact *v = l->f;
     v[RULE_F_MAIL_LOGIN_MECHANISM - RULE_LOGIN_FIRST] =
-        (struct rule_fact){true, 0, mech, strlen(mech)};
+        (struct rule_fact){true, 0, mech, strlen(mech), RULE_FACT_FINAL};
     v[RULE_F_MAIL_LOGIN_CLEARTEXT - RULE_LOGIN_FIRST] =
-        (struct rule_fact){true, cleartext, NULL, 0};
-    v[RULE_F_MAIL_LOGIN_BEARER_TOKEN - RULE_LOGIN_FIRST] = (struct rule_fact){true, token, NULL, 0};
-    v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST] = (struct rule_fact){true, res, NULL, 0};
-    v[RULE_F_MAIL_LOGIN_USER - RULE_LOGIN_FIRST] = (struct rule_fact){true, 0, user, strlen(user)};
+        (struct rule_fact){true, cleartext, NULL, 0, RULE_FACT_FINAL};
+    v[RULE_F_MAIL_LOGIN_BEARER_TOKEN - RULE_LOGIN_FIRST] =
+        (struct rule_fact){true, token, NULL, 0, RULE_FACT_FINAL};
+    v[RULE_F_MAIL_LOGIN_RESULT - RULE_LOGIN_FIRST] =
+        (struct rule_fact){true, res, NULL, 0, RULE_FACT_FINAL};
+    v[RULE_F_MAIL_LOGIN_USER - RULE_LOGIN_FIRST] =
+        (struct rule_fact){true, 0, user, strlen(user), RULE_FACT_FINAL};
 }
 
 /* sids of what one match returns, as "a,b,c" (in the order returned). */

@@ -252,6 +252,85 @@ TEST(a_value_out_of_range_is_one_line_and_exit_2)
                        "--redis-events", "alerts");
 }
 
+TEST(flow_timeouts_are_set_by_class_in_seconds)
+{
+    struct cli_opts o;
+    struct printed p;
+    ASSERT_EQ(PARSE(&o, &p, "-r", "a"), CLI_RUN);
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++)
+        ASSERT_EQ(o.so.flow_timeout[tc], 0); /* 0: the flow table's default */
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--flow-timeout", "closed=2,open=600,new=30,udp=60"),
+              CLI_RUN);
+    ASSERT_STREQ(p.err, "");
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_TCP_CLOSED], 2 * 1000000LL);
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_TCP_OPEN], 600 * 1000000LL);
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_TCP_NEW], 30 * 1000000LL);
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_UDP], 60 * 1000000LL);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--flow-timeout", "udp=1,udp=86400", "--flow-timeout",
+                    "closed=1"),
+              CLI_RUN);
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_UDP], 86400 * 1000000LL); /* the last value wins */
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_TCP_CLOSED], 1000000);
+    ASSERT_EQ(o.so.flow_timeout[FLOW_TC_TCP_OPEN], 0); /* not given: the default */
+}
+
+TEST(a_bad_flow_timeout_is_one_line_and_exit_2)
+{
+#define BAD_CLASS                                                                                  \
+    "postcard: --flow-timeout: expected CLASS=SECONDS[,CLASS=SECONDS...] with CLASS new, open, "   \
+    "closed or udp, got \"%s\"\n"
+    char line[256];
+    static const char *const classes[] = {"", "closed", "fin=2", "closed:2", "Closed=2", ","};
+    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+        snprintf(line, sizeof line, BAD_CLASS, strcmp(classes[i], ",") == 0 ? "" : classes[i]);
+        ASSERT_USAGE_ERROR(line, "-i", "lo", "--flow-timeout", classes[i]);
+    }
+    snprintf(line, sizeof line, BAD_CLASS, "");
+    ASSERT_USAGE_ERROR(line, "-i", "lo", "--flow-timeout", "closed=2,"); /* an empty item */
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: closed: expected seconds from 1 to 86400, got "
+                       "\"0\"\n",
+                       "-i", "lo", "--flow-timeout", "closed=0");
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: open: expected seconds from 1 to 86400, got "
+                       "\"86401\"\n",
+                       "-i", "lo", "--flow-timeout", "new=3,open=86401");
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: udp: expected seconds from 1 to 86400, got "
+                       "\"\"\n",
+                       "-i", "lo", "--flow-timeout", "udp=");
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: new: expected seconds from 1 to 86400, got "
+                       "\"1.5\"\n",
+                       "-i", "lo", "--flow-timeout", "new=1.5");
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: new: expected seconds from 1 to 86400, got "
+                       "\"-1\"\n",
+                       "-i", "lo", "--flow-timeout", "new=-1");
+    ASSERT_USAGE_ERROR("postcard: --flow-timeout: new: expected seconds from 1 to 86400, got "
+                       "\"123456789012345678901234567890\"\n",
+                       "-i", "lo", "--flow-timeout", "new=123456789012345678901234567890");
+}
+
+TEST(drop_warn_is_a_percentage_1_by_default_0_for_never)
+{
+    struct cli_opts o;
+    struct printed p;
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo"), CLI_RUN);
+    ASSERT(o.drop_warn == DROP_WARN_PERCENT_DEFAULT && o.drop_warn == 1.0);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--drop-warn", "0"), CLI_RUN);
+    ASSERT(o.drop_warn == 0.0);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--drop-warn", "0.5"), CLI_RUN);
+    ASSERT(o.drop_warn == 0.5);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--drop-warn", "2%"), CLI_RUN);
+    ASSERT(o.drop_warn == 2.0);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "lo", "--drop-warn", "100"), CLI_RUN);
+    ASSERT(o.drop_warn == 100.0);
+    static const char *const bad[] = {"", "-1", "100.5", "x", "1%%", "nan", "inf", "5 %"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char line[160];
+        snprintf(line, sizeof line,
+                 "postcard: --drop-warn: expected a percentage from 0 to 100, got \"%s\"\n",
+                 bad[i]);
+        ASSERT_USAGE_ERROR(line, "-i", "lo", "--drop-warn", bad[i]);
+    }
+}
+
 TEST(the_first_bad_option_wins_over_a_later_help)
 {
     ASSERT_USAGE_ERROR("postcard: -s: expected a number from 64 to 262144, got \"1\"\n", "-s", "1",

@@ -418,3 +418,45 @@ TEST(imap_gap_at_end_of_body_literal)
                          "STARTTLS_REPLY ok=1 a3 OK go\n"
                          "UPGRADE\n");
 }
+
+/* The moments the rules act on: LOGIN's credentials once the whole command is in (literals
+ * too), AUTHENTICATE's at the response carrying the secret; CAPABILITY, STARTTLS, NOOP and ID
+ * carry nothing on. */
+TEST(imap_moments_login_with_a_literal_password_and_commands_in_clear)
+{
+    struct chunk s[] = {GREET,
+                        CLI("a1 CAPABILITY\r\n"),
+                        SRV("* CAPABILITY IMAP4rev1 LITERAL+ AUTH=PLAIN\r\na1 OK done\r\n"),
+                        CLI("a2 ID NIL\r\n"),
+                        SRV("* ID NIL\r\na2 OK\r\n"),
+                        CLI("a3 NOOP\r\n"),
+                        SRV("a3 OK\r\n"),
+                        CLI("a4 LOGIN bob {6+}\r\n"),
+                        CLI("secret\r\n"),
+                        SRV("a4 OK Logged in\r\n"),
+                        CLI("a5 LOGOUT\r\n"),
+                        SRV("* BYE\r\na5 OK\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   GREET_LOG "CAPA IMAP4rev1 ''\n"
+                             "CAPA LITERAL+ ''\n"
+                             "CAPA AUTH=PLAIN ''\n"
+                             "CAPA_END\n"
+                             "COMMAND LOGIN\n"
+                             "LOGIN_SENT mech=LOGIN user=bob secret=1 readable=1 token=0 cmd=1 "
+                             "result=unknown reply=\n"
+                             "LOGIN mech=LOGIN user=bob secret=1 readable=1 token=0 cmd=1 "
+                             "result=success reply=a4 OK Logged in\n"
+                             "COMMAND LOGOUT\n");
+}
+
+TEST(imap_moments_authenticate_continuation)
+{
+    struct chunk s[] = {GREET, CLI("a1 AUTHENTICATE PLAIN\r\n"), SRV("+ \r\n"),
+                        CLI(B64_PLAIN_BOB "\r\n"), SRV("a1 NO [AUTHENTICATIONFAILED] no\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   GREET_LOG "COMMAND AUTHENTICATE\n"
+                             "LOGIN_SENT mech=PLAIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                             "result=unknown reply=\n"
+                             "LOGIN mech=PLAIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                             "result=failure reply=a1 NO [AUTHENTICATIONFAILED] no\n");
+}

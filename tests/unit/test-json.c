@@ -302,6 +302,26 @@ TEST(scalar_members_in_order)
     free(j);
 }
 
+TEST(fixed_point_numbers_have_their_decimals_and_no_nan)
+{
+    struct jbuf *j = jnew();
+    j_begin(j);
+    j_fixed(j, "zero", 0.0, 6);
+    j_fixed(j, "share", 1.0 / 80.0, 6);
+    j_fixed(j, "third", 1.0 / 3.0, 3);
+    j_fixed(j, "one", 1.0, 0);
+    j_fixed(j, "neg", -2.5, 1);
+    j_fixed(j, "nan", 0.0 / 0.0, 6);
+    j_fixed(j, "inf", 1.0 / 0.0, 6);
+    j_fixed(j, "huge", 1e300, 6);
+    j_end(j);
+    ASSERT_STREQ(j->buf, "{\"zero\":0.000000,\"share\":0.012500,\"third\":0.333,\"one\":1,"
+                         "\"neg\":-2.5,\"nan\":null,\"inf\":null,\"huge\":null}\n");
+    CHECK_RECORD(j);
+    python_accepts(j);
+    free(j);
+}
+
 TEST(nested_objects_and_arrays)
 {
     struct jbuf *j = jnew();

@@ -346,3 +346,54 @@ TEST(pop3_gap_in_listing_then_message)
                GREET_LOG "ANOMALY stream-gap from=server\n"
                          "MESSAGE 14 from=server\n");
 }
+
+/* The moments the rules act on: USER/PASS's credentials at PASS, APOP's at APOP, SASL's at
+ * the response that carries the secret; CAPA, STLS, NOOP and an AUTH listing carry nothing on. */
+TEST(pop3_moments_credentials_and_commands_in_clear)
+{
+    struct chunk s[] = {GREET,
+                        CLI("CAPA\r\n"),
+                        SRV("+OK\r\nUSER\r\nSTLS\r\n.\r\n"),
+                        CLI("AUTH\r\n"),
+                        SRV("+OK\r\nPLAIN\r\n.\r\n"),
+                        CLI("NOOP\r\n"),
+                        SRV("+OK\r\n"),
+                        CLI("USER bob\r\n"),
+                        SRV("+OK\r\n"),
+                        CLI("PASS secret\r\n"),
+                        SRV("-ERR [AUTH] Authentication failed.\r\n"),
+                        CLI("AUTH PLAIN\r\n"),
+                        SRV("+ \r\n"),
+                        CLI(B64_PLAIN_BOB "\r\n"),
+                        SRV("+OK Logged in.\r\n"),
+                        CLI("QUIT\r\n"),
+                        SRV("+OK Bye\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   GREET_LOG "CAPA USER ''\n"
+                             "CAPA STLS ''\n"
+                             "CAPA_END\n"
+                             "COMMAND USER\n"
+                             "COMMAND PASS\n"
+                             "LOGIN_SENT mech=USER user=bob secret=1 readable=1 token=0 cmd=1 "
+                             "result=unknown reply=\n"
+                             "LOGIN mech=USER user=bob secret=1 readable=1 token=0 cmd=1 "
+                             "result=failure reply=-ERR [AUTH] Authentication failed.\n"
+                             "COMMAND AUTH\n"
+                             "LOGIN_SENT mech=PLAIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                             "result=unknown reply=\n"
+                             "LOGIN mech=PLAIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                             "result=success reply=+OK Logged in.\n"
+                             "COMMAND QUIT\n");
+}
+
+TEST(pop3_moments_apop_credentials_with_the_command)
+{
+    struct chunk s[] = {GREET, CLI("APOP bob c4c9334bac560ecc979e58001b3e22fb\r\n"),
+                        SRV("+OK maildrop has 1 message\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   GREET_LOG "COMMAND APOP\n"
+                             "LOGIN_SENT mech=APOP user=bob secret=1 readable=0 token=0 cmd=1 "
+                             "result=unknown reply=\n"
+                             "LOGIN mech=APOP user=bob secret=1 readable=0 token=0 cmd=1 "
+                             "result=success reply=+OK maildrop has 1 message\n");
+}

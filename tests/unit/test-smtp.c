@@ -632,3 +632,62 @@ TEST(smtp_gap_in_data_body)
                "MESSAGE 120 from=client\n"
                "MAIL_FROM <b@example.com>\n");
 }
+
+/* The moments the rules act on: a command that carries the session on in clear (not EHLO,
+ * STARTTLS, NOOP, RSET, HELP), and the credentials before the answer to them. */
+TEST(smtp_moments_credentials_before_the_answer_and_commands_in_clear)
+{
+    struct chunk s[] = {GREET,
+                        CLI("EHLO client.example\r\n"),
+                        SRV("250-mail.example.com\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n"),
+                        CLI("NOOP\r\n"),
+                        SRV("250 2.0.0 Ok\r\n"),
+                        CLI("AUTH LOGIN\r\n"),
+                        SRV("334 " B64_USERNAME "\r\n"),
+                        CLI(B64_BOB "\r\n"),
+                        SRV("334 " B64_PASSWORD "\r\n"),
+                        CLI(B64_SECRET "\r\n"),
+                        SRV("235 2.7.0 Authentication successful\r\n"),
+                        CLI("RSET\r\n"),
+                        SRV("250 2.0.0 Ok\r\n"),
+                        CLI("MAIL FROM:<bob@example.com>\r\n"),
+                        SRV("250 2.1.0 Ok\r\n"),
+                        CLI("QUIT\r\n"),
+                        SRV("221 2.0.0 Bye\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   "GREETING mail.example.com ESMTP Postfix\n"
+                   "HELO client.example\n"
+                   "CAPA STARTTLS ''\n"
+                   "CAPA AUTH 'PLAIN LOGIN'\n"
+                   "CAPA_END\n"
+                   "COMMAND AUTH\n"
+                   "LOGIN_SENT mech=LOGIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                   "result=unknown reply=\n"
+                   "LOGIN mech=LOGIN user=bob secret=1 readable=1 token=0 cmd=0 result=success "
+                   "reply=235 2.7.0 Authentication successful\n"
+                   "COMMAND MAIL\n"
+                   "MAIL_FROM <bob@example.com>\n"
+                   "COMMAND QUIT\n");
+}
+
+/* An initial response carries the credentials with the command; a cancelled exchange never
+ * sent any; an exchange with no answer before the end is still one login. */
+TEST(smtp_moments_initial_response_cancel_and_unanswered)
+{
+    struct chunk s[] = {GREET,
+                        EHLO_SHORT,
+                        CLI("AUTH LOGIN\r\n"),
+                        SRV("334 " B64_USERNAME "\r\n"),
+                        CLI("*\r\n"),
+                        SRV("501 5.7.0 Authentication aborted\r\n"),
+                        CLI("AUTH PLAIN " B64_PLAIN_BOB "\r\n")};
+    ASSERT_MOMENTS(D, s,
+                   EHLO_SHORT_LOG "COMMAND AUTH\n"
+                                  "LOGIN mech=LOGIN user= secret=0 readable=0 token=0 cmd=0 "
+                                  "result=failure reply=501 5.7.0 Authentication aborted\n"
+                                  "COMMAND AUTH\n"
+                                  "LOGIN_SENT mech=PLAIN user=bob secret=1 readable=1 token=0 "
+                                  "cmd=0 result=unknown reply=\n"
+                                  "LOGIN mech=PLAIN user=bob secret=1 readable=1 token=0 cmd=0 "
+                                  "result=unknown reply=\n");
+}

@@ -58,10 +58,10 @@ static char *doc_of(struct summary *sm)
 /* One plain SMTP session (STARTTLS not offered) ending on f, with these alerts. */
 static void count_session(struct summary *sm, const struct flow *f, size_t n_alerts)
 {
-    static const struct rule r = {.classtype = RULE_CLASS_CLEARTEXT_MAIL};
-    const struct rule *hits[4] = {&r, &r, &r, &r};
+    static const uint8_t classes[4] = {RULE_CLASS_CLEARTEXT_MAIL, RULE_CLASS_CLEARTEXT_MAIL,
+                                       RULE_CLASS_CLEARTEXT_MAIL, RULE_CLASS_CLEARTEXT_MAIL};
     struct session *ss = session_new(PROTO_SMTP, false);
-    summary_session(sm, &EC, f, ss, NULL, hits, n_alerts);
+    summary_session(sm, &EC, f, ss, NULL, classes, n_alerts);
     session_free(ss);
 }
 
@@ -162,7 +162,7 @@ TEST(tls_versions_past_the_cap_are_counted_under_other_versions)
     struct flow f;
     make_flow(&f, 1, 443, 0);
     for (unsigned v = 0; v < SUM_VERSIONS_MAX + 4; v++) {
-        struct tls_session *ts = tls_session_new(-1);
+        struct tls_session *ts = tls_session_new(-1, NULL);
         ts->is_closed = true;
         ts->seen_ch = true;
         ts->client_max = (uint16_t)(0x1000 + v); /* junk: named "0x1000" ... */

@@ -122,6 +122,11 @@ TEST(tls12_server_hello_certificate_and_done_in_one_record)
         s, CH12_LOG
         "SERVER_HELLO version=0303 cipher=009c comp=0 sslv2=0 hrr=0 ja3s=771,156,65281\n" CERT0_LOG
             CERT1_LOG "DONE complete=1\n");
+    /* the chain is complete after its last certificate, before the handshake goes on */
+    ASSERT_TLS_MOMENTS(
+        s, CH12_LOG
+        "SERVER_HELLO version=0303 cipher=009c comp=0 sslv2=0 hrr=0 ja3s=771,156,65281\n" CERT0_LOG
+            CERT1_LOG "CERTS_END\nDONE complete=1\n");
 }
 
 /* ---- 4. TLS 1.3 ---------------------------------------------------------- */

@@ -50,6 +50,14 @@ static void log_fingerprint(struct evlog *l, const char *what, struct span s)
 static void tls_log_emit(void *ctx, const struct event *ev)
 {
     struct evlog *l = ctx;
+    if (ev->type == EV_TLS_CERTS_END) {
+        harness_want_dir(ev, DIR_TO_CLIENT, "CERTS_END");
+        if (harness_log_moments) {
+            l->n_events++;
+            log_put(l, "CERTS_END\n", 10);
+        }
+        return;
+    }
     l->n_events++;
     switch (ev->type) {
     case EV_TLS_CLIENT_HELLO: {
@@ -126,6 +134,7 @@ static void assert_known_lines(const char *log)
         "KEX dh_bits=",
         "ALERT level=",
         "DONE complete=",
+        "CERTS_END",
         "ANOMALY tls-not-tls from=",
         "ANOMALY tls-bad-length from=",
         "ANOMALY tls-handshake-too-big from=",
@@ -220,7 +229,18 @@ static char *tls_feed_all(const struct chunk *c, size_t nc)
 
 #define ASSERT_TLS_LOG(script, want)                                                               \
     do {                                                                                           \
+        harness_log_moments = false;                                                               \
         char *got_ = tls_feed_all((script), N_CHUNKS(script));                                     \
+        ASSERT_STREQ(got_, want);                                                                  \
+        free(got_);                                                                                \
+    } while (0)
+
+/* The same, with CERTS_END (the moment the chain is complete) logged too. */
+#define ASSERT_TLS_MOMENTS(script, want)                                                           \
+    do {                                                                                           \
+        harness_log_moments = true;                                                                \
+        char *got_ = tls_feed_all((script), N_CHUNKS(script));                                     \
+        harness_log_moments = false;                                                               \
         ASSERT_STREQ(got_, want);                                                                  \
         free(got_);                                                                                \
     } while (0)

@@ -289,6 +289,7 @@ def main():
         sys.exit("bench-latency: %d packets sent, %d seen on the link" % (n_pkts,
                                                                           len(arrived.times)))
     lat, at_stop, unmatched, skew = [], [], 0, []
+    midway, at_end = [], []  # (latency, category): decided before the flow's last packet, or by it
     for seen, r in watch.alerts():
         sends = flows.get(key(6 if r["proto"] == "TCP" else 17, (r["src_ip"], r["src_port"]),
                               (r["dest_ip"], r["dest_port"])))
@@ -299,6 +300,9 @@ def main():
         sent = min((arrived.times[i] for i in sends), key=lambda s: abs(s - when))
         skew.append(abs(when - sent))
         (lat if seen < stopped else at_stop).append(seen - sent)
+        if seen < stopped:  # decided by the flow's last packet: only its end could decide it
+            (at_end if when >= max(arrived.times[i] for i in sends) - 1e-4 else midway).append(
+                (seen - sent, r["alert"]["category"]))
     print("capture: %s (%d packets, %.1f s), replayed at its own pace on a veth pair"
           % (os.path.relpath(cap, C.ROOT), n_pkts, length))
     print("command: %s -i VETH --immediate-mode -w FILE; tcpreplay --multiplier 1 --preload-pcap"
@@ -311,7 +315,16 @@ def main():
           % (len(lat) + len(at_stop) + unmatched, expected, len(lat), len(at_stop), unmatched))
     if lat:
         print("latency, deciding packet sent -> alert in the -w file: median %.3f s, "
-              "max %.3f s" % (statistics.median(lat), max(lat)))
+              "99th percentile %.3f s, max %.3f s" % (statistics.median(lat),
+                                                   sorted(lat)[int(0.99 * (len(lat) - 1))],
+                                                   max(lat)))
+        for what, group in (("decided while the session went on", midway),
+                            ("decided by the flow's last packet (written at its timeout)", at_end)):
+            if group:
+                worst = max(group)
+                print("  %s: %d, median %.3f s, max %.3f s (%s)"
+                      % (what, len(group), statistics.median(l for l, _ in group), worst[0],
+                         worst[1]))
     else:
         print("latency, deciding packet sent -> alert in the -w file: none written while "
               "postcard ran")

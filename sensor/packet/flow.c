@@ -4,8 +4,10 @@
  *  - All flow slots are allocated once (calloc: pages are touched only as
  *    flows use them); a free list recycles them, so no per-packet malloc.
  *  - Buckets are chained; the bucket hash is symmetric (both directions of a
- *    flow land in the same bucket) and seeded per run, so an attacker cannot
- *    aim packets at one bucket [FLOW-HASH-FLOOD].
+ *    flow land in the same bucket) and is SipHash-1-3 (siphash.h) of the whole
+ *    tuple under a key drawn from the run's random seed: without the key an
+ *    attacker cannot choose tuples (spoofed addresses and ports are free) that
+ *    share a bucket [FLOW-HASH-FLOOD].
  *  - Each timeout class keeps its flows in an LRU list (lru.h), ordered by
  *    last packet time, so expiry looks only at the oldest of each: O(1) per
  *    packet. The list nodes live in the flow slots: no allocation.
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packet/siphash.h"
 #include "sensor-limits.h"
 
 struct flow_table {
@@ -33,7 +36,7 @@ struct flow_table {
     size_t n_buckets;                /* power of two */
     size_t max_flows;                /* hard cap */
     size_t n_used;                   /* live flows */
-    uint64_t seed;                   /* per-run hash seed */
+    uint64_t key[2];                 /* the bucket hash's key, from the per-run seed */
     struct lru lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
     pc_time timeout[FLOW_TC_COUNT];  /* idle time after which a flow of each class ends */
     flow_end_fn on_end;              /* end-of-flow callback */
@@ -64,7 +67,12 @@ struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn o
         lru_init(&ft->lists[i]);
         ft->timeout[i] = tc_timeout_default[i];
     }
-    ft->seed = seed;
+    /* the second half of the key from the seed by splitmix64's output step */
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    ft->key[0] = seed;
+    ft->key[1] = z ^ (z >> 31);
     ft->on_end = on_end;
     ft->ctx = ctx;
     return ft;
@@ -83,6 +91,19 @@ void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us)
 {
     assert((unsigned)tc < FLOW_TC_COUNT && us >= 0);
     ft->timeout[tc] = us;
+}
+
+size_t flow_table_longest_chain(const struct flow_table *ft)
+{
+    size_t longest = 0;
+    for (size_t i = 0; i < ft->n_buckets; i++) {
+        size_t n = 0;
+        for (const struct flow *f = ft->buckets[i]; f != NULL; f = f->hnext)
+            n++;
+        if (n > longest)
+            longest = n;
+    }
+    return longest;
 }
 
 size_t flow_table_count(const struct flow_table *ft)
@@ -108,19 +129,41 @@ static uint64_t load64(const uint8_t *p)
     return v;
 }
 
-/* Symmetric hash of the tuple: the two endpoints are put in a fixed order. */
+/* The two endpoints in a fixed order, so that both directions give the same hash. */
+static void order_ends(const uint8_t **a, uint16_t *pa, const uint8_t **b, uint16_t *pb)
+{
+    int cmp = memcmp(*a, *b, 16);
+    if (cmp > 0 || (cmp == 0 && *pa > *pb)) {
+        const uint8_t *t = *a;
+        *a = *b;
+        *b = t;
+        uint16_t tp = *pa;
+        *pa = *pb;
+        *pb = tp;
+    }
+}
+
+/* The bucket hash: SipHash-1-3 of proto, both ends and their ports, keyed per run. */
+static uint64_t bucket_hash(const struct flow_table *ft, uint8_t proto, const uint8_t *a,
+                            uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+    order_ends(&a, &pa, &b, &pb);
+    uint8_t t[37];
+    t[0] = proto;
+    memcpy(t + 1, a, 16);
+    t[17] = (uint8_t)(pa >> 8);
+    t[18] = (uint8_t)pa;
+    memcpy(t + 19, b, 16);
+    t[35] = (uint8_t)(pb >> 8);
+    t[36] = (uint8_t)pb;
+    return siphash(1, 3, ft->key[0], ft->key[1], t, sizeof t);
+}
+
+/* The tuple's part of a flow_id: a fixed mix, the same in every run (not a defence). */
 static uint64_t tuple_hash(uint64_t seed, uint8_t proto, const uint8_t *a, uint16_t pa,
                            const uint8_t *b, uint16_t pb)
 {
-    int cmp = memcmp(a, b, 16);
-    if (cmp > 0 || (cmp == 0 && pa > pb)) {
-        const uint8_t *t = a;
-        a = b;
-        b = t;
-        uint16_t tp = pa;
-        pa = pb;
-        pb = tp;
-    }
+    order_ends(&a, &pa, &b, &pb);
     uint64_t h = seed ^ ((uint64_t)proto << 32 | (uint64_t)pa << 16 | pb);
     h = mix64(h ^ load64(a));
     h = mix64(h ^ load64(a + 8));
@@ -200,7 +243,7 @@ static uint64_t flow_id_of(const struct flow *f)
 
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, bool *is_new)
 {
-    uint64_t h64 = tuple_hash(ft->seed, pk->l4, pk->src, pk->sport, pk->dst, pk->dport);
+    uint64_t h64 = bucket_hash(ft, pk->l4, pk->src, pk->sport, pk->dst, pk->dport);
     uint32_t h = (uint32_t)h64;
     struct flow *f = ft->buckets[h & (ft->n_buckets - 1)];
     for (; f != NULL; f = f->hnext) {

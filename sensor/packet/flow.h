@@ -71,6 +71,8 @@ struct flow_table;
 
 /* max_flows: hard cap; seed: per-run hash seed; on_end: called before a slot is reused. */
 struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn on_end, void *ctx);
+/* The longest bucket chain (flows that share a bucket): what a hash flood would lengthen. */
+size_t flow_table_longest_chain(const struct flow_table *ft);
 void flow_table_free(struct flow_table *ft);
 
 /*

@@ -76,8 +76,11 @@ bool rl_line_next(struct rl_line *ln, const char *text, size_t n, size_t *pos, u
         bool is_cont = len > 0 && text[start + len - 1] == '\\';
         if (is_cont)
             len--;
-        if (!ln->is_too_long && ln->n + len > RULES_MAX_RULE_BYTES)
+        if (!ln->is_too_long && ln->n + len > RULES_MAX_RULE_BYTES) {
             ln->is_too_long = true; /* [RULES-LINE-RUNAWAY] keep consuming, stop keeping */
+            line_add_seg(ln, line); /* what fits: where it starts, and whether it is a comment */
+            line_add_text(ln, text + start, RULES_MAX_RULE_BYTES - ln->n);
+        }
         if (!ln->is_too_long) {
             line_add_seg(ln, line);
             line_add_text(ln, text + start, len);

@@ -753,13 +753,16 @@ enum rl_kind rl_parse_line(const struct rl_ctx *c, char **include_path, size_t *
     size_t e = c->ln->n, i = 0;
     char show[48];
     rl_skip_space(s, e, &i);
-    if (i >= e || s[i] == '#')
-        return RL_KIND_NONE;
-    if (c->ln->is_too_long) { /* [RULES-LINE-RUNAWAY] */
+    if (c->ln->is_too_long) { /* [RULES-LINE-RUNAWAY]: before the empty check, as what was
+                               * kept of a line too long from its start is nothing */
+        if (i < e && s[i] == '#')
+            return RL_KIND_NONE; /* a long comment is still a comment */
         rl_report(c, true, i, "rule longer than %d bytes (continuation lines included)",
                   RULES_MAX_RULE_BYTES);
         return RL_KIND_NONE;
     }
+    if (i >= e || s[i] == '#')
+        return RL_KIND_NONE;
     size_t n = rl_word_len(s, e, i, false);
     if (n == 0) {
         rl_report(c, true, i, "expected a rule, 'include' or 'suppress', found %s",

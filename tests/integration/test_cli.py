@@ -38,6 +38,15 @@ def test_check_rules_reports_file_line_col_and_suggests():
         assert "%s:2:40: unknown option 'clastype'; did you mean 'classtype'?" % p in err, err
         st, _, err = run(["--check-rules"])
         assert st == 2 and "-R" in err, err
+        # a rule line past RULES_MAX_RULE_BYTES (16 KiB) is an error, not a rule lost in silence
+        with open(p, "w") as fh:
+            fh.write("alert smtp any any -> any any (msg:\"long\"; " + "mail.login; " * 1500 +
+                     "classtype:cleartext-login; sid:1;)\n"
+                     "alert smtp any any -> any any (msg:\"y\"; mail.login; "
+                     "classtype:cleartext-login; sid:2;)\n")
+        st, out, err = run(["--check-rules", "-R", p])
+        assert st == 1, (st, out, err)
+        assert "%s:1:1: rule longer than 16384 bytes" % p in err, err
     finally:
         shutil.rmtree(d)
 

@@ -72,6 +72,25 @@ TEST(limits_are_enforced_with_a_message)
     parsed_free(&p);
     free(text);
 
+    /* The same on one physical line: nothing of it was kept before, and it was lost in silence. */
+    text = repeat("alert smtp any any -> any any (msg:\"x\"; ", "mail.login; ", 1500,
+                  "classtype:cleartext-login; sid:1;)\n" RULE_SID(2));
+    parse(&p, text);
+    ASSERT_STREQ(rule_diag_text(&p.d),
+                 "t.rules:1:1: rule longer than 16384 bytes (continuation lines included)\n");
+    ASSERT_EQ(ruleset_len(p.rs), 1);
+    ASSERT_EQ(ruleset_rule(p.rs, 0)->line, 2);
+    parsed_free(&p);
+    free(text);
+
+    /* A comment that long is still a comment. */
+    text = repeat("  # ", "a long comment ", 1500, "\n" RULE_SID(2));
+    parse(&p, text);
+    ASSERT_STREQ(rule_diag_text(&p.d), "");
+    ASSERT_EQ(ruleset_len(p.rs), 1);
+    parsed_free(&p);
+    free(text);
+
     /* RULES_MAX_PREDICATES */
     text = repeat("alert smtp any any -> any any (msg:\"x\"; ", "mail.login; ", 65,
                   "classtype:cleartext-login; sid:1;)");

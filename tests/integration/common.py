@@ -408,6 +408,14 @@ def flock_holders(path):
                 l.split()[5].rsplit(":", 1)[-1] == str(ino)]
 
 
+def listen_on_lo():
+    """A TCP listener on 127.0.0.1 at a free port: (socket, port)."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    return srv, srv.getsockname()[1]
+
+
 class Postcard:
     """postcard running in the background while the test acts on it.
 

@@ -22,7 +22,7 @@ import tempfile
 import time
 
 import common as C
-from common import PCAPS, Postcard, Skip, flows, run_fatal, run_suite, wait_for
+from common import PCAPS, Postcard, Skip, flows, listen_on_lo, run_fatal, run_suite, wait_for
 
 TMP = tempfile.mkdtemp(prefix="postcard-capture-")
 
@@ -79,23 +79,11 @@ def test_live_capture_on_loopback_and_sigint():
     needed between the session and SIGINT."""
     if os.geteuid() != 0:
         raise Skip("live capture needs root")
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
+    srv, port = listen_on_lo()
     pc = Postcard(["-i", "lo", "--immediate-mode", "tcp", "port", str(port)], stdin=None)
     try:
         pc.wait_stderr("listening on lo")
-        c = socket.create_connection(("127.0.0.1", port))
-        s, _ = srv.accept()
-        s.sendall(b"220 mail.example ESMTP postcard-test\r\n")
-        c.recv(100)
-        c.sendall(b"QUIT\r\n")
-        s.recv(100)
-        s.sendall(b"221 bye\r\n")
-        c.recv(100)
-        c.close()
-        s.close()
+        session_on_lo(port, srv)
         pc.signal(signal.SIGINT)
         st, out, err = pc.finish(timeout=30)
     finally:
@@ -185,10 +173,7 @@ def test_live_closed_session_reported_its_timeout_after_its_end():
     reported by the clock, about a second after its last packet, while postcard goes on
     listening; not at the stop. Seen in Redis as it is written."""
     need_root()
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
+    srv, port = listen_on_lo()
     out = os.path.join(TMP, "closed.json")
     with redis_server() as rs:
         pc = Postcard(["-i", "lo", "--no-rules", "--flow-timeout", "closed=1", "-w", out,

@@ -18,7 +18,8 @@ import sys
 import tempfile
 
 import common as C
-from common import BIN, PCAPS, Postcard, Skip, read_pcap, run, run_suite, wait_for, write_pcap
+from common import (BIN, PCAPS, Postcard, Skip, listen_on_lo, read_pcap, run, run_suite, wait_for,
+                    write_pcap)
 
 
 def lines_of(path):
@@ -93,10 +94,7 @@ def test_live_alert_is_in_the_file_while_its_session_is_open():
     file holds whole lines only at every look."""
     if os.geteuid() != 0:
         raise Skip("live capture needs root")
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(1)
-    port = srv.getsockname()[1]
+    srv, port = listen_on_lo()
     d = tempfile.mkdtemp()
     w = os.path.join(d, "eve.json")
     pc = Postcard(["-i", "lo", "--immediate-mode", "-w", w, "tcp", "port", str(port)],

@@ -10,9 +10,11 @@
  */
 #include <dirent.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -239,8 +241,8 @@ static struct spool *open_spool(const char *dir, uint64_t cap)
     struct err e = {""};
     if (spool_open(sp, &e) != 0)
         TEST_FAIL("open %s: %s", dir, e.msg);
-    if (spool_scan(sp) != 0)
-        TEST_FAIL("scan %s: %s", dir, spool_problem(sp));
+    if (spool_scan(sp, &e) != 0)
+        TEST_FAIL("scan %s: %s", dir, e.msg);
     return sp;
 }
 
@@ -398,7 +400,7 @@ TEST(spool_read_to_its_end_leaves_no_file)
     struct spool *sp = spool_new(dir, 1 << 30);
     struct err e = {""};
     ASSERT_EQ(spool_open(sp, &e), 0);
-    ASSERT_EQ(spool_scan(sp), 0);
+    ASSERT_EQ(spool_scan(sp, &e), 0);
     append_n(sp, 0, 10);
     char *buf = malloc(JSON_LINE_MAX + 1);
     struct spool_item it;
@@ -424,7 +426,22 @@ static int mem_next(void *ctx, struct spool_item *it)
     return 1;
 }
 
-TEST(spool_prepend_goes_first_also_with_a_segment_half_read)
+/* "Memory" holds records from..to-1: spool_put_front with them, told their exact size. */
+static int put_front(struct spool *sp, int from, int to, struct err *e)
+{
+    uint64_t bytes = 0;
+    char buf[512];
+    for (int i = from; i < to; i++) {
+        rec_text(buf, sizeof buf, i);
+        struct spool_item it = {(uint64_t)i, 7, strlen(buf), buf, false};
+        bytes += spool_item_bytes(&it);
+    }
+    mem_i = from;
+    mem_to = to;
+    return spool_put_front(sp, mem_next, NULL, bytes, e);
+}
+
+TEST(spool_put_front_goes_first_also_with_a_segment_half_read)
 {
     const char *dir = mkspooldir();
     struct spool *sp = open_spool(dir, 1 << 30);
@@ -438,10 +455,8 @@ TEST(spool_prepend_goes_first_also_with_a_segment_half_read)
     }
     free(buf);
     /* at exit memory holds 0..149 (older than the disk): they go in front */
-    mem_i = 0;
-    mem_to = 150;
     struct err e = {""};
-    ASSERT_EQ(spool_prepend(sp, mem_next, NULL, &e), 0);
+    ASSERT_EQ(put_front(sp, 0, 150, &e), 0);
     struct spool_counts c;
     spool_get_counts(sp, &c);
     ASSERT_EQ(c.records, 300);
@@ -451,18 +466,185 @@ TEST(spool_prepend_goes_first_also_with_a_segment_half_read)
     spool_free(sp);
 }
 
-TEST(spool_prepend_into_an_empty_or_missing_directory)
+TEST(spool_put_front_into_an_empty_or_missing_directory)
 {
     const char *dir = mkspooldir();
     struct spool *sp = open_spool(dir, 1 << 30); /* dir does not exist yet */
-    mem_i = 0;
-    mem_to = 10;
     struct err e = {""};
-    ASSERT_EQ(spool_prepend(sp, mem_next, NULL, &e), 0);
+    ASSERT_EQ(put_front(sp, 0, 10, &e), 0);
     spool_free(sp);
     sp = open_spool(dir, 1 << 30);
     append_n(sp, 10, 20);
     ASSERT_EQ(expect_seq(sp, 0, 20), 20);
+    spool_free(sp);
+}
+
+TEST(spool_records_read_back_leave_the_files_at_exit_with_nothing_in_memory)
+{
+    /* 100..299 on disk; 100..149 read back and delivered (memory is empty at exit): the next
+     * run must find 150..299 only, not the fifty already in Redis */
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 30);
+    append_n(sp, 100, 300);
+    spool_free(sp);
+    sp = open_spool(dir, 1 << 30);
+    char *buf = malloc(JSON_LINE_MAX + 1);
+    struct spool_item it;
+    for (int i = 100; i < 150; i++)
+        ASSERT_EQ(spool_next(sp, &it, buf, JSON_LINE_MAX + 1), 1);
+    free(buf);
+    struct err e = {""};
+    ASSERT_EQ(put_front(sp, 0, 0, &e), 0); /* nothing in memory */
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.records, 150);
+    spool_free(sp);
+    sp = open_spool(dir, 1 << 30);
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.records, 150);
+    ASSERT_EQ(expect_seq(sp, 150, 300), 150);
+    spool_free(sp);
+}
+
+TEST(spool_records_read_back_while_appended_to_leave_the_files)
+{
+    /* the one segment, read back to its end while it is still appended to, then appended
+     * to again: at exit only what came after is left */
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 30);
+    append_n(sp, 0, 40);
+    char *buf = malloc(JSON_LINE_MAX + 1);
+    struct spool_item it;
+    for (int i = 0; i < 40; i++)
+        ASSERT_EQ(spool_next(sp, &it, buf, JSON_LINE_MAX + 1), 1);
+    append_n(sp, 40, 60);
+    for (int i = 40; i < 45; i++)
+        ASSERT_EQ(spool_next(sp, &it, buf, JSON_LINE_MAX + 1), 1);
+    free(buf);
+    struct err e = {""};
+    ASSERT_EQ(put_front(sp, 0, 0, &e), 0);
+    append_n(sp, 60, 70); /* what the hand-off held at exit, behind */
+    spool_free(sp);
+    sp = open_spool(dir, 1 << 30);
+    ASSERT_EQ(expect_seq(sp, 45, 70), 25);
+    spool_free(sp);
+}
+
+TEST(spool_put_front_keeps_the_cap_leaving_out_the_oldest)
+{
+    /* cap 1 MiB, about 0.5 MiB on disk; memory at exit holds about 3 MiB, older than the
+     * disk: the oldest of memory are left out (dropped, counted) so that the cap holds, and
+     * what goes in front is cut into segments of the usual size */
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 20);
+    append_n(sp, 20000, 22000);
+    struct spool_counts c0, c;
+    spool_get_counts(sp, &c0);
+    ASSERT_EQ(c0.dropped, 0);
+    struct err e = {""};
+    ASSERT_EQ(put_front(sp, 0, 12000, &e), 0);
+    spool_get_counts(sp, &c);
+    ASSERT(c.bytes <= 1 << 20);
+    ASSERT(c.dropped > 0);
+    ASSERT_EQ(c.records + c.dropped, 14000);
+    ASSERT(c.segments >= 16); /* 64 KiB segments, not one large file */
+    int first = (int)c.dropped;
+    spool_free(sp);
+    ASSERT(count_files(dir, ".spool") >= 16);
+    sp = open_spool(dir, 1 << 20);
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.records, 14000 - first);
+    /* the newest of memory, then the disk */
+    char *buf = malloc(JSON_LINE_MAX + 1), want[512];
+    struct spool_item it;
+    int n = 0;
+    while (spool_next(sp, &it, buf, JSON_LINE_MAX + 1) == 1) {
+        int i = n < 12000 - first ? first + n : 20000 + (n - (12000 - first));
+        rec_text(want, sizeof want, i);
+        ASSERT_EQ(it.ms, i);
+        ASSERT_MEMEQ(it.data, want, it.len);
+        n++;
+    }
+    ASSERT_EQ(n, 14000 - first);
+    free(buf);
+    spool_free(sp);
+}
+
+TEST(spool_put_front_with_nothing_to_do_makes_no_directory)
+{
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 30);
+    struct err e = {""};
+    ASSERT_EQ(put_front(sp, 0, 0, &e), 0);
+    spool_free(sp);
+    ASSERT_EQ(count_files(dir, ".spool"), -1);
+}
+
+/* Writes past size bytes fail (EFBIG), as on a full disk, for this test's process only. */
+static void file_size_limit(rlim_t size)
+{
+    signal(SIGXFSZ, SIG_IGN); /* the write fails instead of the process */
+    struct rlimit rl = {size, size};
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+TEST(spool_write_failures_leave_no_empty_file)
+{
+    /* every record fails to be written (the file may not grow past its first line): each
+     * segment started is left without a record, and removed at once */
+    const char *dir = mkspooldir();
+    struct spool *sp = open_spool(dir, 1 << 30);
+    file_size_limit(20); /* "postcard-spool 1\n" and no more */
+    char buf[512];
+    int failed = 0;
+    for (int i = 0; i < 20; i++) {
+        rec_text(buf, sizeof buf, i);
+        struct spool_item it = {0, 0, strlen(buf), buf, false};
+        struct err e = {""};
+        if (spool_append(sp, &it, &e) != 0 || spool_flush(sp, &e) != 0) {
+            failed++;
+            ASSERT(strstr(e.msg, "records lost") != NULL || strstr(e.msg, "cannot") != NULL);
+        }
+    }
+    ASSERT_EQ(failed, 20);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.lost, 20);
+    ASSERT_EQ(c.records, 0);
+    ASSERT_EQ(c.segments, 0);
+    ASSERT_EQ(count_files(dir, ".spool"), 0);
+    spool_free(sp);
+    ASSERT_EQ(count_files(dir, ".spool"), -1);
+}
+
+TEST(spool_a_file_with_no_record_is_removed_when_found)
+{
+    const char *dir = mkspooldir();
+    ASSERT_EQ(mkdir(dir, 0700), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/postcard-00000001000000000000.spool", dir);
+    FILE *f = fopen(path, "wb");
+    fputs("postcard-spool 1\n", f);
+    fclose(f);
+    struct spool *sp = open_spool(dir, 1 << 30);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.segments, 0);
+    ASSERT_EQ(c.corrupt, 0);
+    ASSERT_EQ(count_files(dir, ".spool"), 0);
+    spool_free(sp);
+}
+
+TEST(spool_directory_name_too_long_is_refused_not_cut)
+{
+    char dir[PATH_BYTES + 10];
+    memset(dir, 'd', sizeof dir - 1);
+    dir[0] = '/';
+    dir[sizeof dir - 1] = '\0';
+    struct spool *sp = spool_new(dir, 1 << 30);
+    struct err e = {""};
+    ASSERT_EQ(spool_open(sp, &e), -1);
+    ASSERT(strstr(e.msg, "too long") != NULL);
     spool_free(sp);
 }
 
@@ -692,4 +874,88 @@ TEST(output_bad_url_is_a_startup_error_without_the_password)
     ASSERT(out_redis_open(&o, &e) == NULL);
     ASSERT(strstr(e.msg, "port") != NULL);
     ASSERT(strstr(e.msg, "topsecret") == NULL);
+}
+
+TEST(output_never_drops_a_record_in_the_hand_off)
+{
+    /* 60,000 records of ~700 bytes (40 MiB: more than both hand-off buffers) written as fast
+     * as the loop goes, Redis unreachable: write() waits for the ingest thread when it falls
+     * behind, and every record is in the spool at close */
+    const char *dir = mkspooldir();
+    struct redis_opts o;
+    redis_opts_default(&o);
+    o.url = "redis://127.0.0.1:1";
+    o.key = "k";
+    o.spool_dir = dir;
+    o.queue_records = 100;
+    o.flush_timeout_ms = 100;
+    o.timeout_ms = 100;
+    struct err e = {""};
+    struct output *out = out_redis_open(&o, &e);
+    if (out == NULL)
+        TEST_FAIL("open: %s", e.msg);
+    char line[800];
+    for (int i = 0; i < 60000; i++) {
+        int n = snprintf(line, sizeof line, "{\"n\":%d,\"pad\":\"%0680d\"}\n", i, 0);
+        ASSERT_EQ(out->write(out, REC_ALERT, line, (size_t)n), 0);
+    }
+    ASSERT_EQ(out->close(out, &e), -1);
+    ASSERT(strstr(e.msg, "redis: 60000 records not delivered: kept in spool") != NULL);
+    ASSERT(strstr(e.msg, "dropped") == NULL);
+    struct spool *sp = open_spool(dir, 1 << 30);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.records, 60000);
+    spool_free(sp);
+}
+
+TEST(output_last_message_is_whole_with_a_long_spool_path)
+{
+    /* a spool under a 300-byte path, capped at 1 MiB, 4 MiB written: the last message names
+     * what was kept and what was dropped, why, and fits its buffer, the path shortened */
+    mkspooldir();
+    char dir[600];
+    int n0 = snprintf(dir, sizeof dir, "%s", tmpdir);
+    for (int i = 0; i < 3; i++) { /* three components of 100 bytes (NAME_MAX is 255) */
+        n0 += snprintf(dir + n0, sizeof dir - (size_t)n0, "/%0100d", i);
+        ASSERT_EQ(mkdir(dir, 0700), 0);
+    }
+    snprintf(dir + n0, sizeof dir - (size_t)n0, "/spool");
+    struct redis_opts o;
+    redis_opts_default(&o);
+    o.url = "redis://127.0.0.1:1";
+    o.key = "k";
+    o.spool_dir = dir;
+    o.spool_max_bytes = 1 << 20;
+    o.queue_records = 1000;
+    o.flush_timeout_ms = 100;
+    o.timeout_ms = 100;
+    struct err e = {""};
+    struct output *out = out_redis_open(&o, &e);
+    if (out == NULL)
+        TEST_FAIL("open: %s", e.msg);
+    char line[800];
+    for (int i = 0; i < 6000; i++) {
+        int n = snprintf(line, sizeof line, "{\"n\":%d,\"pad\":\"%0680d\"}\n", i, 0);
+        ASSERT_EQ(out->write(out, REC_ALERT, line, (size_t)n), 0);
+    }
+    ASSERT_EQ(out->close(out, &e), -1);
+    size_t len = strlen(e.msg);
+    ASSERT(len < sizeof e.msg - 1);
+    ASSERT(strstr(e.msg, "records not delivered: kept in spool ...") != NULL);
+    ASSERT(strstr(e.msg, "oldest, over the spool cap)") != NULL);
+    ASSERT_EQ(e.msg[len - 1], ')');
+    unsigned long long kept = 0, dropped = 0, why = 0;
+    const char *k = strstr(e.msg, "redis: "), *d = strstr(e.msg, "; ");
+    ASSERT(k != NULL && d != NULL);
+    ASSERT_EQ(sscanf(k, "redis: %llu records", &kept), 1);
+    ASSERT_EQ(sscanf(d, "; %llu dropped (%llu oldest", &dropped, &why), 2);
+    ASSERT_EQ(kept + dropped, 6000);
+    ASSERT_EQ(why, dropped);
+    struct spool *sp = open_spool(dir, 1 << 20);
+    struct spool_counts c;
+    spool_get_counts(sp, &c);
+    ASSERT_EQ(c.records, kept);
+    ASSERT(c.bytes <= 1 << 20);
+    spool_free(sp);
 }

@@ -264,10 +264,12 @@ static int of_reopen(struct output *o, struct err *e)
     if (nfd < 0) /* keep writing to the old file rather than lose records */
         return err_set(e, "%s (cannot reopen: still writing to the file opened before)", oe.msg);
     drain(of); /* what was buffered for the old file goes to it */
-    close(of->fd);
+    int rc = 0;
+    if (close(of->fd) != 0) /* NFS may say only here that a write to the old file failed */
+        rc = err_set(e, "%s: closing it to open it again: %s", of->path, strerror(errno));
     of->fd = nfd;
     of->is_mid_line = false; /* a new file: open_append cut any unfinished record */
-    return 0;
+    return rc;
 }
 
 static int of_close(struct output *o, struct err *e)

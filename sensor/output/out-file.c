@@ -219,14 +219,16 @@ static int of_push(struct output *o)
  * [OUT-FILE-KILL] A file whose end is a record cut short (a postcard killed while the kernel
  * copied its write) is cut back to its last whole line, so the records written now start a
  * line of their own. Only a tail that is the start of a record is cut: the file is left alone
- * when it ends otherwise.
+ * when it ends otherwise. Returns true when the file still ends inside a line (left alone, or
+ * the cut failed): the first record written then starts with a newline [OUT-FILE-HALF].
  */
-static void cut_partial_record(const char *path, int fd)
+static bool cut_partial_record(const char *path, int fd)
 {
     static const char start[] = "{\"timestamp\":"; /* how every record begins (eve.c) */
     struct stat sb;
+    bool is_mid_line = false;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
-        return;
+        return false;
     int rfd = open(path, O_RDONLY | O_CLOEXEC); /* fd may be write-only */
     char *tail = rfd >= 0 ? malloc(JSON_LINE_MAX + 1) : NULL;
     off_t from = sb.st_size > JSON_LINE_MAX + 1 ? sb.st_size - (JSON_LINE_MAX + 1) : 0;
@@ -235,20 +237,23 @@ static void cut_partial_record(const char *path, int fd)
         const char *nl = memrchr(tail, '\n', (size_t)k);
         size_t keep = nl != NULL ? (size_t)(nl + 1 - tail) : 0;
         size_t cut = (size_t)k - keep, cmp = cut < sizeof start - 1 ? cut : sizeof start - 1;
-        if ((nl != NULL || from == 0) && memcmp(tail + keep, start, cmp) == 0)
-            (void)ftruncate(fd, from + (off_t)keep); /* nothing better to do if not */
+        is_mid_line = !((nl != NULL || from == 0) && memcmp(tail + keep, start, cmp) == 0 &&
+                        ftruncate(fd, from + (off_t)keep) == 0);
     }
     free(tail);
     if (rfd >= 0)
         close(rfd);
+    return is_mid_line;
 }
 
-static int open_append(const char *path, struct err *e)
+/* path opened for appending, its unfinished last record cut off; *is_mid_line: it still ends
+ * inside a line. The descriptor, or -1 with e set. */
+static int open_append(const char *path, bool *is_mid_line, struct err *e)
 {
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0)
         return err_set(e, "%s: %s", path, strerror(errno));
-    cut_partial_record(path, fd);
+    *is_mid_line = cut_partial_record(path, fd);
     return fd;
 }
 
@@ -260,7 +265,8 @@ static int of_reopen(struct output *o, struct err *e)
     if (of->path == NULL)
         return 0;
     struct err oe = {""};
-    int nfd = open_append(of->path, &oe);
+    bool is_mid_line;
+    int nfd = open_append(of->path, &is_mid_line, &oe);
     if (nfd < 0) /* keep writing to the old file rather than lose records */
         return err_set(e, "%s (cannot reopen: still writing to the file opened before)", oe.msg);
     drain(of); /* what was buffered for the old file goes to it */
@@ -268,7 +274,7 @@ static int of_reopen(struct output *o, struct err *e)
     if (close(of->fd) != 0) /* NFS may say only here that a write to the old file failed */
         rc = err_set(e, "%s: closing it to open it again: %s", of->path, strerror(errno));
     of->fd = nfd;
-    of->is_mid_line = false; /* a new file: open_append cut any unfinished record */
+    of->is_mid_line = is_mid_line; /* of the file now open */
     return rc;
 }
 
@@ -368,7 +374,7 @@ struct output *out_file_open(const char *path, bool is_live, struct err *e)
         of->fd = STDOUT_FILENO;
         of->o.name = "stdout";
     } else {
-        of->fd = open_append(path, e);
+        of->fd = open_append(path, &of->is_mid_line, e);
         if (of->fd < 0) {
             free(of);
             return NULL;

@@ -414,6 +414,60 @@ def test_full_disk_mid_run_whole_lines_said_at_once_exact_counts():
             shutil.rmtree(d)
 
 
+def test_live_full_disk_is_said_while_it_runs_and_in_the_next_stats_record():
+    """Live (-i lo), -w on a tmpfs filled to its last byte, a stats record every second, to
+    Redis too. The first push of the file's buffer (the first stats record) fails: stderr says
+    so while postcard runs, and the next stats record, in Redis, says outputs.file.failing with
+    what was lost and why. The filler deleted, the next push goes out whole: stderr says
+    writing works again, once. SIGINT: exit status 1, the file whole lines, as many as the
+    summary's written; failed is what the "works again" line said was lost."""
+    if os.geteuid() != 0:
+        raise Skip("live capture needs root")
+    R = redis_module()
+    d = tempfile.mkdtemp()
+    try:
+        with Tmpfs(1 << 20) as fs, R.RedisServer() as rs:
+            filler = fs.fill(0)
+            w = os.path.join(fs.dir, "eve.json")
+            srv, port = listen_on_lo()  # a port no traffic uses: only stats records
+            pc = Postcard(["-i", "lo", "-w", w, "--stats-interval", "1", "--redis", rs.url(),
+                           "--redis-key", "pc:live", "--redis-events", "stats", "--redis-spool",
+                           os.path.join(d, "spool"), "tcp", "port", str(port)], stdin=None)
+            try:
+                pc.wait_stderr("listening on lo")
+                line = pc.wait_stderr(": cannot write: ")
+                assert pc.p.poll() is None
+                assert line == "postcard: %s: cannot write: No space left on device: records " \
+                    "are lost until writing works again\n" % w, line
+
+                def failing_stats():
+                    for _, rec in R.stream(rs.client(), "pc:live"):
+                        f = json.loads(rec)["stats"]["outputs"]["file"]
+                        if f["failing"]:
+                            return f
+                    return None
+
+                f = wait_for(failing_stats, "a stats record in Redis saying the file fails")
+                assert f["failed"] >= 1 and f["errors"] >= 1 and f["written"] == 0, f
+                assert f["last_error"] == "No space left on device" and f["bytes_lost"] > 0, f
+                os.unlink(filler)
+                again = pc.wait_stderr(": writing works again; ")
+                assert pc.p.poll() is None
+                pc.signal(signal.SIGINT)
+                st, _, err = pc.finish(timeout=60)
+            finally:
+                pc.close()
+                srv.close()
+            assert st == 1, err
+            assert err.count(": cannot write: ") == 1 and err.count(": writing works again; ") == 1
+            written, failed, _ = records_line(err)
+            m = re.search(r"works again; (\d+) records \((\d+) bytes\) were lost", again)
+            assert m and int(m.group(1)) == failed, (again, failed)
+            assert check_whole_lines(lines_of(w), w) == written > 0
+    finally:
+        shutil.rmtree(d)
+
+
 def test_dev_full_writes_nothing_counts_everything_says_it_once():
     """-w /dev/full and stdout on /dev/full: every write fails (ENOSPC): "0 written, N
     failed" where N is what a roomy run writes, one line on stderr when it starts failing

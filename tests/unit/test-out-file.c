@@ -460,7 +460,7 @@ TEST(stdout_closed_by_its_reader_is_gone_and_no_more_is_tried)
     ASSERT_EQ(tee->close(tee, &e), 0);
 }
 
-TEST(a_record_cut_short_at_the_end_is_cut_off_when_the_file_is_opened)
+TEST(a_record_cut_short_at_the_end_is_cut_off_when_the_file_is_opened_other_ends_get_a_newline)
 {
     char *path = tmp_file("eve.json");
     char rec[512];
@@ -488,6 +488,17 @@ TEST(a_record_cut_short_at_the_end_is_cut_off_when_the_file_is_opened)
     ASSERT(o != NULL);
     ASSERT_EQ(o->close(o, &e), 0);
     ASSERT_EQ(file_size(path), n0 + n1 + strlen("not a record"));
+    /* but a record written after it starts a line of its own */
+    o = out_file_open(path, false, &e);
+    ASSERT(o != NULL);
+    size_t n2 = make_record(rec, sizeof rec, 2, 300);
+    ASSERT_EQ(o->write(o, REC_FLOW, rec, n2), 0);
+    ASSERT_EQ(o->close(o, &e), 0);
+    text = slurp(path, &len);
+    ASSERT_EQ(len, n0 + n1 + strlen("not a record") + 1 + n2);
+    ASSERT(memcmp(text + n0 + n1, "not a record\n", 13) == 0);
+    ASSERT_EQ(check_lines(text + len - n2, n2, 2), 1);
+    free(text);
     /* a file that is nothing but the start of a record */
     f = fopen(path, "w");
     fputs("{\"timestamp\":\"2026-01", f);

@@ -471,8 +471,8 @@ def test_live_full_disk_is_said_while_it_runs_and_in_the_next_stats_record():
 def test_dev_full_writes_nothing_counts_everything_says_it_once():
     """-w /dev/full and stdout on /dev/full: every write fails (ENOSPC): "0 written, N
     failed" where N is what a roomy run writes, one line on stderr when it starts failing
-    (not one per buffer: the capture fills several), exit status 1. --version and
-    --check-rules on a full stdout: exit 1 with the reason."""
+    (not one per buffer: the capture fills several), exit status 1. --version, --check-rules
+    and report on a full stdout: exit 1 with the reason."""
     d = tempfile.mkdtemp()
     try:
         cap = big_capture(d, 1)
@@ -491,8 +491,12 @@ def test_dev_full_writes_nothing_counts_everything_says_it_once():
             assert records_line(err) == (0, n, 0), (records_line(err), n)
             assert err.count("postcard: %s: cannot write: No space left on device" % name) == 1, err
             assert "postcard: %s: %d records could not be written\n" % (name, n) in err, err
+        summary = os.path.join(d, "summary.json")
+        st, _, err = run(["-q", "-r", os.path.join(PCAPS, "demo.pcapng"), "--summary", summary])
+        assert st == 0, err
         for args in (["--version"], ["--check-rules", "-R", os.path.join(C.ROOT, "rules",
-                                                                        "default")]):
+                                                                        "default")],
+                     ["report", "-o", os.path.join(d, "report"), summary]):
             with open("/dev/full", "wb") as fh:
                 p = subprocess.run([BIN] + args, stdout=fh, stderr=subprocess.PIPE, timeout=60)
             assert p.returncode == 1 and \

@@ -168,10 +168,12 @@ class Frozen:
     WALL = 0x40000000
 
     def __init__(self, pid, name):
-        self.tid = next((int(t) for t in os.listdir("/proc/%d/task" % pid)
+        def named():
+            return next((int(t) for t in os.listdir("/proc/%d/task" % pid)
                          if open("/proc/%d/task/%s/comm" % (pid, t)).read().strip() == name),
                         None)
-        assert self.tid is not None, "no thread named %s in postcard" % name
+        # a thread names itself once it runs: it may be created and not named yet
+        self.tid = C.wait_for(named, "a thread named %s in postcard" % name)
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p,
                                      ctypes.c_void_p]

@@ -376,6 +376,9 @@ static void stop(struct out_redis *r)
         pthread_mutex_unlock(&r->qmu);
     }
     spill(r);
+    struct err e = {""};
+    if (spool_sync(r->sp, &e) != 0) /* said now: spool_free comes after the summary */
+        out_redis_error(r, "%s", e.msg);
     /* written: this run's records Redis has (acknowledged, or found there) */
     r->o.written = r->st.sent + r->st.already - r->st.replayed;
 }

@@ -334,7 +334,8 @@ static void seg_drop_first(struct spool *sp, uint64_t *unread_to)
     sp->c.bytes -= s->bytes;
     sp->c.segments--;
     seg_path(sp, s->num, "", path, sizeof path);
-    unlink(path);
+    if (unlink(path) != 0 && errno != ENOENT) /* left behind, the next run would read it again */
+        set_problem(sp, "spool %s: cannot remove %s: %s", sp->dir, path, strerror(errno));
     memmove(&sp->segs[0], &sp->segs[1], (sp->nseg - 1) * sizeof *sp->segs);
     sp->nseg--;
 }
@@ -485,6 +486,21 @@ static void write_failed(struct spool *sp)
     sp->w_pending = sp->w_pbytes = 0;
     if (s->records == 0) /* [SPOOL-EMPTY-FILE] nothing of it was written */
         seg_drop_last(sp);
+}
+
+/* Flushed, then on disk (fsync): called once the run's last record went to the spool, so a
+ * failure is said before the summary, not lost with the handle at spool_free. */
+int spool_sync(struct spool *sp, struct err *e)
+{
+    if (spool_flush(sp, e) != 0)
+        return -1;
+    if (sp->wf != NULL && fsync(fileno(sp->wf)) != 0) {
+        int en = errno;
+        set_problem(sp, "spool %s: %s: the records kept may not be on disk", sp->dir, strerror(en));
+        return err_set(e, "spool %s: %s: the records kept may not be on disk", sp->sdir,
+                       strerror(en));
+    }
+    return 0;
 }
 
 int spool_flush(struct spool *sp, struct err *e)

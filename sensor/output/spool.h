@@ -57,6 +57,8 @@ int spool_append(struct spool *sp, const struct spool_item *it, struct err *e);
 
 /* Write buffered appends to the file. 0, or -1 with e set (those records counted in lost). */
 int spool_flush(struct spool *sp, struct err *e);
+/* spool_flush, then fsync: the records kept are on disk, or e says why not. */
+int spool_sync(struct spool *sp, struct err *e);
 
 /* The oldest record, copied into buf (cap bytes: JSON_LINE_MAX is enough for any record);
  * it->data points into buf; it->is_earlier says whether an earlier run left it (those come

@@ -18,11 +18,12 @@
  * and whose init/giveup changed in 4.10. Only this file needs editing when
  * the version changes.
  *
- * Hazards: [CLS-REDIS-OK] [CLS-NDPI-CAP] [CLS-NDPI-LEN]
+ * Hazards: [CLS-REDIS-OK] [CLS-NDPI-CAP] [CLS-NDPI-LEN] [CLS-NDPI-CREDS]
  */
 #include "packet/classify.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,20 @@ static enum proto ndpi_to_app(uint16_t id)
     }
 }
 
+/*
+ * nDPI 4.2 copies the user name and password of a mail or FTP login it sees into the flow
+ * (l4.tcp.ftp_imap_pop_smtp), and a Telnet login's (protos.telnet); ndpi_free_flow frees
+ * them unwiped [CLS-NDPI-CREDS]. The telnet fields share a union with pointers nDPI frees:
+ * they are wiped only on a Telnet flow; the TCP fields only on a TCP flow.
+ */
+static void wipe_credentials(struct ndpi_flow_struct *f, ndpi_protocol pr)
+{
+    if (f->l4_proto == IPPROTO_TCP)
+        explicit_bzero(&f->l4.tcp.ftp_imap_pop_smtp, sizeof f->l4.tcp.ftp_imap_pop_smtp);
+    if (pr.master_protocol == NDPI_PROTOCOL_TELNET || pr.app_protocol == NDPI_PROTOCOL_TELNET)
+        explicit_bzero(&f->protos.telnet, sizeof f->protos.telnet);
+}
+
 static void ndpi_done(struct classifier *cl, struct classify *c, ndpi_protocol pr)
 {
     c->ndpi_master = pr.master_protocol;
@@ -121,6 +136,7 @@ static void ndpi_done(struct classifier *cl, struct classify *c, ndpi_protocol p
         c->by = BY_NDPI;
     }
     if (c->ndpi_flow != NULL) {
+        wipe_credentials(c->ndpi_flow, pr);
         ndpi_free_flow(c->ndpi_flow);
         c->ndpi_flow = NULL;
         cl->live--;

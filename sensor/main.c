@@ -643,7 +643,7 @@ static int spool_reachable(const char *dir, const char *user, struct err *e)
 {
     char parent[PATH_MAX];
     const char *d = dir;
-    if (access(dir, F_OK) != 0) { /* made when first needed, in its parent */
+    if (access(dir, F_OK) != 0 && errno == ENOENT) { /* made when first needed, in its parent */
         snprintf(parent, sizeof parent, "%s", dir);
         char *sl = strrchr(parent, '/');
         if (sl == NULL)
@@ -696,17 +696,17 @@ static int give_wfile(const char *path, const struct priv_target *who, struct er
  * reopen is a warning. -1 with e saying why postcard must not go on.
  */
 static int become_user(const struct cli_opts *o, const struct priv_target *who, bool is_w_new,
-                       struct err *e)
+                       bool has_redis, struct err *e)
 {
-    if (is_w_new && give_wfile(o->wfile, who, e) != 0)
-        return -1;
+    if (is_w_new && geteuid() == 0 && give_wfile(o->wfile, who, e) != 0)
+        return -1; /* (not root: the switch itself will say why it cannot be done) */
     if (priv_switch(who, o->allow_core_dumps, e) != 0)
         return -1;
     struct err ce = {""};
     if (o->summary != NULL && summary_check_path(o->summary, &ce) != 0)
         return err_set(e, "-u %s: %s (the directory must be writable by %s)", who->user, ce.msg,
                        who->user);
-    if (o->ro.url != NULL && spool_reachable(o->ro.spool_dir, who->user, e) != 0)
+    if (has_redis && spool_reachable(o->ro.spool_dir, who->user, e) != 0)
         return -1;
     if (o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, W_OK) != 0)
         fprintf(stderr,
@@ -768,6 +768,7 @@ static int run_main(struct cli_opts *o)
     sensor_id = sensor_name(o->sensor_id, host, sizeof host);
     o->so.hash_seed = new_hash_seed();
     bool is_w_new = o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, F_OK) != 0;
+    bool has_redis = o->ro.url != NULL;
     out = open_outputs(o->wfile, o->iface != NULL, &o->ro, sensor_id);
     explicit_bzero(pw, sizeof pw); /* the Redis output keeps its own copy */
     o->ro.password = NULL;
@@ -777,7 +778,7 @@ static int run_main(struct cli_opts *o)
         goto out;
     if ((s = sensor_new(&o->so, out, &e)) == NULL)
         goto fail;
-    if (o->user != NULL && become_user(o, &who, is_w_new, &e) != 0)
+    if (o->user != NULL && become_user(o, &who, is_w_new, has_redis, &e) != 0)
         goto fail;
     if (priv_check_threads(&e) != 0) /* [MAIN-CAPS] */
         goto fail;

@@ -107,15 +107,21 @@ static enum proto ndpi_to_app(uint16_t id)
 }
 
 /*
- * nDPI 4.2 copies the user name and password of a mail or FTP login it sees into the flow
- * (l4.tcp.ftp_imap_pop_smtp), and a Telnet login's (protos.telnet); ndpi_free_flow frees
- * them unwiped [CLS-NDPI-CREDS]. The telnet fields share a union with pointers nDPI frees:
- * they are wiped only on a Telnet flow; the TCP fields only on a TCP flow.
+ * nDPI 4.2 keeps copies of what it saw, and ndpi_free_flow frees them unwiped
+ * [CLS-NDPI-CREDS]: the user name and password of a mail or FTP login
+ * (l4.tcp.ftp_imap_pop_smtp), a Telnet login's (protos.telnet), and the stream its TLS
+ * dissector buffers while it looks for a TLS record (l4.tcp.tls.message: on a port that is
+ * not a mail port, the client's login line among the rest). The telnet fields share a union
+ * with pointers nDPI frees: they are wiped only on a Telnet flow; the TCP fields only on a
+ * TCP flow.
  */
 static void wipe_credentials(struct ndpi_flow_struct *f, ndpi_protocol pr)
 {
-    if (f->l4_proto == IPPROTO_TCP)
+    if (f->l4_proto == IPPROTO_TCP) {
         explicit_bzero(&f->l4.tcp.ftp_imap_pop_smtp, sizeof f->l4.tcp.ftp_imap_pop_smtp);
+        if (f->l4.tcp.tls.message.buffer != NULL)
+            explicit_bzero(f->l4.tcp.tls.message.buffer, f->l4.tcp.tls.message.buffer_len);
+    }
     if (pr.master_protocol == NDPI_PROTOCOL_TELNET || pr.app_protocol == NDPI_PROTOCOL_TELNET)
         explicit_bzero(&f->protos.telnet, sizeof f->protos.telnet);
 }

@@ -695,10 +695,31 @@ static int give_wfile(const char *path, const struct priv_target *who, struct er
  * broken in hours: --summary FILE's directory, the Redis spool; a -w FILE SIGHUP could not
  * reopen is a warning. -1 with e saying why postcard must not go on.
  */
-static int become_user(const struct cli_opts *o, const struct priv_target *who, bool is_w_new,
-                       bool has_redis, struct err *e)
+/* What is opened again after the start, and must then be reachable by the user (-u). */
+struct later {
+    bool is_w_new;               /* -w FILE did not exist: postcard made it */
+    bool has_redis;              /* --redis: the spool is written when Redis is away */
+    char redis_socket[PATH_MAX]; /* unix://: the socket a reconnect opens ("" for TCP) */
+};
+
+/* Before the outputs open: what will be opened again later. The URL is parsed for the socket
+ * path alone, and the parse wiped. */
+static void plan_later(const struct cli_opts *o, struct later *l)
 {
-    if (is_w_new && geteuid() == 0 && give_wfile(o->wfile, who, e) != 0)
+    memset(l, 0, sizeof *l);
+    l->is_w_new = o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, F_OK) != 0;
+    l->has_redis = o->ro.url != NULL;
+    struct redis_url u;
+    struct err e = {""};
+    if (l->has_redis && redis_url_parse_with(o->ro.url, o->ro.password, &u, &e) == 0 && u.is_unix)
+        snprintf(l->redis_socket, sizeof l->redis_socket, "%s", u.path);
+    explicit_bzero(&u, sizeof u); /* [REDIS-PASSWORD] */
+}
+
+static int become_user(const struct cli_opts *o, const struct priv_target *who,
+                       const struct later *l, struct err *e)
+{
+    if (l->is_w_new && geteuid() == 0 && give_wfile(o->wfile, who, e) != 0)
         return -1; /* (not root: the switch itself will say why it cannot be done) */
     if (priv_switch(who, o->allow_core_dumps, e) != 0)
         return -1;
@@ -706,8 +727,13 @@ static int become_user(const struct cli_opts *o, const struct priv_target *who, 
     if (o->summary != NULL && summary_check_path(o->summary, &ce) != 0)
         return err_set(e, "-u %s: %s (the directory must be writable by %s)", who->user, ce.msg,
                        who->user);
-    if (has_redis && spool_reachable(o->ro.spool_dir, who->user, e) != 0)
+    if (l->has_redis && spool_reachable(o->ro.spool_dir, who->user, e) != 0)
         return -1;
+    if (l->redis_socket[0] != '\0' && access(l->redis_socket, W_OK) != 0)
+        return err_set(e,
+                       "-u %s: the Redis socket %s: %s (a reconnect as %s would fail: "
+                       "docs/security.md)",
+                       who->user, l->redis_socket, strerror(errno), who->user);
     if (o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, W_OK) != 0)
         fprintf(stderr,
                 "postcard: warning: -u %s: %s: %s: SIGHUP will not reopen it (docs/security.md)\n",
@@ -767,8 +793,8 @@ static int run_main(struct cli_opts *o)
         goto fail;
     sensor_id = sensor_name(o->sensor_id, host, sizeof host);
     o->so.hash_seed = new_hash_seed();
-    bool is_w_new = o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, F_OK) != 0;
-    bool has_redis = o->ro.url != NULL;
+    struct later later; /* -u: what is opened again once postcard is the user */
+    plan_later(o, &later);
     out = open_outputs(o->wfile, o->iface != NULL, &o->ro, sensor_id);
     explicit_bzero(pw, sizeof pw); /* the Redis output keeps its own copy */
     o->ro.password = NULL;
@@ -778,7 +804,7 @@ static int run_main(struct cli_opts *o)
         goto out;
     if ((s = sensor_new(&o->so, out, &e)) == NULL)
         goto fail;
-    if (o->user != NULL && become_user(o, &who, is_w_new, has_redis, &e) != 0)
+    if (o->user != NULL && become_user(o, &who, &later, &e) != 0)
         goto fail;
     if (priv_check_threads(&e) != 0) /* [MAIN-CAPS] */
         goto fail;

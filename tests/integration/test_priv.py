@@ -334,6 +334,38 @@ def test_files_opened_later_work_as_the_new_user_or_are_refused_at_start():
     assert st == 1 and "the Redis spool file %s: Permission denied" % seg in err, err
 
 
+def test_redis_unix_socket_must_be_reachable_by_the_user():
+    """-u nobody with Redis on a Unix socket: one nobody may not open (unixsocketperm 700,
+    root's) stops postcard at start, since a reconnect, made as nobody, would fail; one it
+    may (777) is used, and after Redis dropped postcard's connection (CLIENT KILL) the
+    reconnect, as nobody, delivers the records that follow."""
+    need_root()
+    d = tempfile.mkdtemp(dir=TMP)
+    os.chmod(d, 0o755)
+    sock = os.path.join(d, "redis.sock")
+    spool = os.path.join(dir_for_nobody(), "spool")
+    args = ["-u", "nobody", "--redis", "unix://" + sock, "--redis-spool", spool,
+            "--redis-key", "pc:unix", "-w", os.path.join(dir_for_nobody(), "out.json")]
+    with R.RedisServer("--unixsocket", sock, "--unixsocketperm", "700"):
+        st, so, err = C.run(["-r", os.path.join(PCAPS, "imap-plain.pcap")] + args)
+    assert st == 1 and so == "", (st, err)
+    assert "postcard: -u nobody: the Redis socket %s: Permission denied (a reconnect as " \
+           "nobody would fail: docs/security.md)\n" % sock in err, err
+    with R.RedisServer("--unixsocket", sock, "--unixsocketperm", "777") as rs:
+        with Postcard(["-r", "-"] + args) as pc:
+            pc.wait_stdin_drained()  # connected as root, now nobody
+            c = rs.client()
+            assert c.call("CLIENT", "KILL", "TYPE", "normal") >= 1
+            pc.feed(PCAP)
+            st, _, err = pc.finish()
+        assert st == 0, err
+        m = re.search(r"(\d+) reconnects", err)
+        assert m and int(m.group(1)) >= 1, err
+        got = [json.loads(r)["alert"]["category"] for _, r in R.stream(rs.client(), "pc:unix")
+               if json.loads(r)["event_type"] == "alert"]
+        assert "cleartext-login" in got, got
+
+
 # --- core dumps --------------------------------------------------------------------------------
 
 def test_core_dumps_off_by_default_and_allowed_on_request():

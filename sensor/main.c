@@ -24,8 +24,15 @@
  *
  * Only this file prints errors (cli.c: usage errors) and decides the exit
  * status: 0 all input read, 1 an input or output could not be used or ended
- * badly (what was read is still reported), 2 usage error (a bad filter too).
- * A run that opened no input at all writes no record and prints no summary.
+ * badly (what was read is still reported), 2 usage error (a bad filter too),
+ * 3 stdout was closed by its reader (`postcard ... | head`): the input was read
+ * no further, the run ended cleanly (docs/cli.md says why not 141). A run that
+ * opened no input at all writes no record and prints no summary.
+ *
+ * Output problems are said when they happen, not at exit: after every packet
+ * (and every live tick) the outputs' news is printed, and a closed stdout
+ * stops the capture after that packet. SIGPIPE is ignored from the start, so a
+ * closed stdout is an EPIPE the file output sees, never a death.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +72,17 @@ static struct capture *volatile active_capture;
 /* The Redis password apart from the URL: this variable, or --redis-password-file. */
 #define REDIS_PASSWORD_ENV "POSTCARD_REDIS_PASSWORD"
 #define REDIS_PASSWORD_BYTES sizeof(((struct redis_url *)NULL)->password)
+
+/* Exit status: stdout was closed by its reader; the run ended cleanly (docs/cli.md). */
+#define EXIT_CUT 3
+
+/* The worse of two exit statuses: a failure (1) before a cut stdout (EXIT_CUT) before 0. */
+static int worse(int a, int b)
+{
+    if (a == 1 || b == 1)
+        return 1;
+    return a != 0 ? a : b;
+}
 
 #ifndef POSTCARD_RULES_DIR
 #define POSTCARD_RULES_DIR "/usr/local/share/postcard/rules"
@@ -170,6 +188,29 @@ static void tell_summary_failure(struct run *r)
     r->s->is_summary_err_untold = false;
 }
 
+/*
+ * The outputs' news, said at once: writing started to fail, works again (one line each, not
+ * one per record), stdout closed by its reader, which also stops the capture after the
+ * packet being handled: nothing more can be written there.
+ */
+static void tell_output_news(struct run *r)
+{
+    struct output *out = r->s->out;
+    struct err e = {""};
+    while (out->has_news && out->news != NULL && out->news(out, &e)) {
+        progress_clear(r->pg);
+        fprintf(stderr, "postcard: %s\n", e.msg);
+    }
+    if (out->is_gone && active_capture != NULL)
+        capture_break(active_capture);
+}
+
+/* Is the reading to stop: SIGINT or SIGTERM, or stdout closed by its reader? */
+static bool is_stopping(const struct run *r)
+{
+    return stop_requested || r->s->out->is_gone;
+}
+
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
 {
     struct run *r = ctx;
@@ -179,6 +220,8 @@ static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen
     }
     sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
     tell_summary_failure(r); /* before the next read, which may wait for long */
+    if (r->s->out->has_news | r->s->out->is_gone) /* one test per packet */
+        tell_output_news(r);
 }
 
 static double mono_now(void)
@@ -258,6 +301,7 @@ static void live_tick(struct run *r, struct capture *c)
     if (sensor_tick(r->s, now))
         drop_warning(r);
     tell_summary_failure(r); /* the tick writes --summary FILE live */
+    tell_output_news(r);     /* and pushes the outputs */
 }
 
 /* Read one capture to its end. Returns 0, or -1 after printing why. */
@@ -280,7 +324,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     bool is_live = capture_is_live(c);
     if (is_live) /* the run's time starts now; the timers count from here */
         live_tick(r, c);
-    while (!stop_requested) {
+    while (!is_stopping(r)) {
         int n = capture_next_batch(c, on_packet, r, &e);
         if (n == -1 && stop_requested) /* a signal interrupted a blocking read */
             break;
@@ -299,6 +343,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         if (reload_requested) {
             progress_clear(pg);
             on_sighup(r);
+            tell_output_news(r); /* the old file's buffer */
         }
         if (is_live) /* after every batch, and at least every CAPTURE_WAKE_MS */
             live_tick(r, c);
@@ -315,6 +360,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         tell_summary_failure(r);
     }
     active_capture = NULL;
+    tell_output_news(r);
     return rc;
 }
 
@@ -396,6 +442,20 @@ static int keygen(const char *path, bool is_quiet)
                 "whose reports are to merge\n",
                 path);
     return 0;
+}
+
+/*
+ * What went to stdout through stdio (--help, --version, --check-rules, report's line) is
+ * written now: a failure is said and is the exit status (EXIT_CUT for a reader that left).
+ */
+static int stdout_status(int status)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    int err = errno;
+    fprintf(stderr, "postcard: stdout: %s\n", err != 0 ? strerror(err) : "write error");
+    return worse(status, err == EPIPE ? EXIT_CUT : 1);
 }
 
 /* Before anything slow: a SIGHUP or SIGTERM sent early is not fatal. */
@@ -535,7 +595,7 @@ static int run_files(struct run *r, const struct cli_opts *o, const char *filter
                      int next)
 {
     int status = c != NULL ? run_file(r, o, next - 1, c) : 0;
-    for (int i = next; i < o->n_files && !stop_requested; i++) {
+    for (int i = next; i < o->n_files && !is_stopping(r); i++) {
         struct err e = {""};
         if ((c = capture_open_file(o->files[i], filter, &e)) == NULL) {
             fprintf(stderr, "postcard: %s\n", e.msg);
@@ -548,7 +608,10 @@ static int run_files(struct run *r, const struct cli_opts *o, const char *filter
     return status;
 }
 
-/* The end of the input: a late SIGHUP, the flows in progress, --summary, the summary. 0 or 1. */
+/*
+ * The end of the input: a late SIGHUP, the flows in progress, --summary, the summary. 0, 1,
+ * or EXIT_CUT when stdout's reader closed it (and nothing else failed).
+ */
 static int finish_run(struct run *r, const struct cli_opts *o)
 {
     struct sensor *s = r->s;
@@ -556,7 +619,8 @@ static int finish_run(struct run *r, const struct cli_opts *o)
     int status = 0;
     if (reload_requested)
         on_sighup(r);
-    sensor_finish(s);
+    sensor_finish(s); /* a loss in its flush is counted in out->failed, tested below */
+    tell_output_news(r);
     if (s->is_live) /* the last stats record's interval: since the one before */
         drop_warning(r);
     if (s->summary_err.msg[0] != '\0') { /* the last --summary FILE could not be written */
@@ -568,18 +632,18 @@ static int finish_run(struct run *r, const struct cli_opts *o)
         if (out->summary != NULL) /* the Redis writer's figures, after it drained what it could */
             out->summary(out, stderr);
     }
-    if (out->failed) {
+    if (out->failed > out->cut) { /* those after stdout's reader left are said by the cut */
         fprintf(stderr, "postcard: %s: %llu records could not be written\n", out->name,
-                out->failed);
+                out->failed - out->cut);
         status = 1;
     }
-    return status;
+    return worse(status, out->is_gone ? EXIT_CUT : 0);
 }
 
 /*
  * Read every input into s, the first already open in first (closed here), then end the run.
- * 0, or 1 when an input or output failed. When no input could be used there was no run: no
- * record, no summary.
+ * 0, 1 when an input or output failed, EXIT_CUT when stdout's reader closed it. When no input
+ * could be used there was no run: no record, no summary.
  */
 static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *rules_path,
                       const char *filter, struct capture *first, int next)
@@ -587,8 +651,8 @@ static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *ru
     struct progress pg = {!o->is_quiet && isatty(2) && o->iface == NULL, 0, 0, false};
     struct run r = {s, &pg, 0, rules_path, o->config, false, o->drop_warn, 0};
     int status = o->iface != NULL ? run_live(&r, o, first) : run_files(&r, o, filter, first, next);
-    if (r.has_input && finish_run(&r, o) != 0)
-        status = 1;
+    if (r.has_input)
+        status = worse(status, finish_run(&r, o));
     return status;
 }
 
@@ -847,10 +911,18 @@ int main(int argc, char **argv)
     struct cli_opts o;
     struct err e = {""};
     argv[0] = prog;
+    /* [OUT-FILE-EPIPE] a reader that closes stdout makes write(2) fail with EPIPE, which the
+     * outputs handle, rather than kill postcard with no summary and records left unsent.
+     * Ignored from the start, as systemd does for its services. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
     enum cli_action a = cli_parse(argc, argv, POSTCARD_RULES_DIR, &o);
     if (a == CLI_REPORT) { /* postcard report ...: report.c */
         argv[1] = report_prog;
-        return report_main(argc - 1, argv + 1);
+        return stdout_status(report_main(argc - 1, argv + 1));
     }
     /* before any secret is read: no core dumps, no new privileges (docs/security.md) */
     if (a != CLI_EXIT && priv_harden(o.allow_core_dumps, &e) != 0) {
@@ -861,10 +933,10 @@ int main(int argc, char **argv)
     int status = 1;
     switch (a) {
     case CLI_EXIT: /* --help, --version, a usage error: said by cli.c */
-        status = o.status;
+        status = stdout_status(o.status);
         break;
     case CLI_CHECK_RULES:
-        status = check_rules(o.rules_path, o.config);
+        status = stdout_status(check_rules(o.rules_path, o.config));
         break;
     case CLI_KEYGEN:
         status = keygen(o.anon_keygen, o.is_quiet);

@@ -288,7 +288,7 @@ def test_files_opened_later_work_as_the_new_user_or_are_refused_at_start():
     """-u nobody: the -w file moved away and SIGHUP: a new file, made by nobody, gets the
     next records; --summary FILE in a directory nobody may write is rewritten there at each
     interval; in one it may not, postcard stops at start saying so (before reading); the Redis
-    spool likewise (a spool directory nobody cannot write, or segments left by root)."""
+    spool likewise (a spool directory nobody cannot write, or segments a run as root left)."""
     need_root()
     d = dir_for_nobody()
     out, summary = os.path.join(d, "out.json"), os.path.join(d, "summary.json")
@@ -323,15 +323,18 @@ def test_files_opened_later_work_as_the_new_user_or_are_refused_at_start():
     assert st == 1 and so == "", (st, err)
     assert "postcard: -u nobody: the Redis spool directory %s: Permission denied (it must be " \
            "writable by nobody)\n" % spool in err, err
+    # a run as root left records in the spool (Redis away): its segments are root's
+    st, so, err = C.run(["-r", os.path.join(PCAPS, "imap-plain.pcap"), "--redis",
+                         "redis://127.0.0.1:1", "--redis-spool", spool])
+    segs = sorted(f for f in os.listdir(spool) if f.endswith(".spool"))
+    assert st == 1 and segs, (st, err, segs)
     os.chown(spool, NOBODY, NOGROUP)
-    seg = os.path.join(spool, "postcard-00000001000000000000.spool")
-    with open(seg, "w") as fh:
-        fh.write("postcard-spool 1\n")
-    os.chmod(seg, 0o600)
     os.chmod(root_only, 0o755)
     st, so, err = C.run(["-r", os.path.join(PCAPS, "imap-plain.pcap"), "-u", "nobody",
                          "--redis", "redis://127.0.0.1:1", "--redis-spool", spool])
-    assert st == 1 and "the Redis spool file %s: Permission denied" % seg in err, err
+    assert st == 1 and so == "", (st, err)
+    assert "the Redis spool file %s/%s: Permission denied (chown the spool to nobody)" % (
+        spool, segs[0]) in err, err
 
 
 def test_redis_unix_socket_must_be_reachable_by_the_user():

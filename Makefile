@@ -9,7 +9,7 @@
 #   make lint       cppcheck and a grep for unsafe libc calls
 #   make SAN=address,undefined   sanitizer build (in build/san)
 
-PKGS     := libpcap libndpi libmaxminddb hiredis libcrypto
+PKGS     := libpcap libndpi libmaxminddb hiredis libcrypto libcap
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 SAN      ?=
@@ -34,7 +34,7 @@ BASE_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian 12 packages: to build, and to run the tests.
 BUILD_DEBS := build-essential pkg-config libpcap-dev libndpi-dev libmaxminddb-dev \
-              libhiredis-dev libssl-dev
+              libhiredis-dev libssl-dev libcap-dev
 TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin openssl \
               ca-certificates python3 iproute2 tcpreplay chromium
 RUN_DEBS   := ca-certificates python3

@@ -3,8 +3,9 @@
  * AUTH (RFC 5034) and IMAP AUTHENTICATE (RFC 9051 §6.2.2).
  *
  * The decoded response is scanned for the user name and for the presence of
- * a secret, in a stack buffer that is wiped before returning; only the user
- * name is kept.
+ * a secret, in a stack buffer that is wiped before returning (explicit_bzero:
+ * a plain memset of a buffer about to die may be optimised away), also when
+ * the response is not base64; only the user name is kept.
  *
  * Hazards: [SASL-B64] [SASL-USER-CUT] [SASL-WIPE]
  */
@@ -200,14 +201,14 @@ bool sasl_response(struct sasl *s, struct span b64)
     long n = 0;
     if (!(b64.n == 1 && b64.p[0] == '=')) {
         n = b64_decode(b64, d, sizeof d);
-        if (n < 0)
+        if (n < 0) { /* [SASL-WIPE] what was decoded before the bad character, too */
+            explicit_bzero(d, sizeof d);
             return false;
+        }
     }
     s->steps++;
     parse_response(s, d, (size_t)n);
-    volatile uint8_t *w = d; /* [SASL-WIPE] the secret does not outlive this call */
-    for (long i = 0; i < n; i++)
-        w[i] = 0;
+    explicit_bzero(d, (size_t)n); /* [SASL-WIPE] the secret does not outlive this call */
     return true;
 }
 

@@ -57,6 +57,8 @@ enum {
     OPT_SUMMARY_INTERVAL,
     OPT_FLOW_TIMEOUT,
     OPT_DROP_WARN,
+    OPT_ALLOW_CORE,
+    OPT_REDIS_PASSWORD_FILE,
 };
 
 /* In this order: getopt_long names the candidates for an ambiguous abbreviation in it. */
@@ -94,6 +96,8 @@ static const struct option longopts[] = {
     {"summary-interval", required_argument, NULL, OPT_SUMMARY_INTERVAL},
     {"flow-timeout", required_argument, NULL, OPT_FLOW_TIMEOUT},
     {"drop-warn", required_argument, NULL, OPT_DROP_WARN},
+    {"allow-core-dumps", no_argument, NULL, OPT_ALLOW_CORE},
+    {"redis-password-file", required_argument, NULL, OPT_REDIS_PASSWORD_FILE},
     {NULL, 0, NULL, 0},
 };
 
@@ -132,6 +136,9 @@ static void usage(FILE *f, const char *rules_dir)
         "                       --redis-key, --redis-events (alert,stats,summary), --redis-push,\n"
         "                       --redis-maxlen, --redis-queue, --redis-spool DIR,\n"
         "                       --redis-spool-max MIB, --redis-timeout MS\n"
+        "  --redis-password-file FILE  the Redis password: the first line of FILE (not\n"
+        "                       readable by others), not in the URL; or the environment\n"
+        "                       variable POSTCARD_REDIS_PASSWORD (docs/security.md)\n"
         "  --no-flow-records    do not write event_type \"flow\" records\n"
         "  --no-session-records do not write event_type \"mail\" and \"tls\" records\n"
         "                       (alerts carry the session's facts all the same)\n"
@@ -164,6 +171,13 @@ static void usage(FILE *f, const char *rules_dir)
         "                       missing rules path, or one without a rule, is an error\n"
         "  --config FILE        variables for the rules (NAME = value lines)\n"
         "  SIGHUP               reload -R and --config; a set with errors is refused\n"
+        "\n"
+        "privileges (docs/security.md): every capability is given up once the capture is open\n"
+        "  -u USER              once the capture, the files and Redis are open, run as USER\n"
+        "                       (with its groups)\n"
+        "  -g GROUP             with -u: GROUP instead of USER's primary group\n"
+        "  --allow-core-dumps   allow core dumps (off by default: they would hold the\n"
+        "                       Redis password and packets with credentials)\n"
         "\n"
         "other:\n"
         "  -q                   quiet: no progress, no summary\n"
@@ -425,13 +439,35 @@ static int rules_option(struct cli_opts *o, int ch, const char *arg)
     }
 }
 
+/* --redis URL: kept in o->redis_url; a password in it overwritten in argv, where arg points
+ * (C11 5.1.2.2.1: the strings of argv are the program's to modify), so that ps and
+ * /proc/PID/cmdline show 'x's instead. */
+static int redis_url_option(struct cli_opts *o, const char *arg)
+{
+    size_t n = strlen(arg), off, len;
+    bool has_pw = redis_url_password_span(arg, &off, &len);
+    if (n < sizeof o->redis_url)
+        memcpy(o->redis_url, arg, n + 1);
+    if (has_pw)
+        memset((char *)arg + off, 'x', len);
+    if (n >= sizeof o->redis_url) {
+        fprintf(stderr, "postcard: --redis: the URL is longer than %zu bytes\n",
+                sizeof o->redis_url - 1);
+        return -1;
+    }
+    o->ro.url = o->redis_url;
+    return 1;
+}
+
 /* --redis and the --redis-* settings (the URL's own form is checked when it is opened). */
 static int redis_option(struct cli_opts *o, int ch, const char *arg)
 {
     long long v;
     switch (ch) {
     case OPT_REDIS:
-        o->ro.url = arg;
+        return redis_url_option(o, arg);
+    case OPT_REDIS_PASSWORD_FILE:
+        o->redis_password_file = arg;
         return 1;
     case OPT_REDIS_MODE:
         if (strcmp(arg, "stream") == 0)
@@ -493,9 +529,33 @@ static int redis_option(struct cli_opts *o, int ch, const char *arg)
     }
 }
 
+/* -u, -g, --allow-core-dumps (the names are looked up when the run starts: main.c). */
+static int privilege_option(struct cli_opts *o, int ch, const char *arg)
+{
+    switch (ch) {
+    case 'u':
+    case 'g':
+        if (arg[0] == '\0') {
+            fprintf(stderr, "postcard: -%c: empty name\n", ch);
+            return -1;
+        }
+        if (ch == 'u')
+            o->user = arg;
+        else
+            o->group = arg;
+        return 1;
+    case OPT_ALLOW_CORE:
+        o->allow_core_dumps = true;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 /* Asked in turn until one knows the option. */
 static int (*const option_sections[])(struct cli_opts *o, int ch, const char *arg) = {
-    input_option, output_option, analysis_option, sharing_option, rules_option, redis_option,
+    input_option, output_option, analysis_option,  sharing_option,
+    rules_option, redis_option,  privilege_option,
 };
 
 /* CLI_EXIT with status: what cli_parse returns once it has said why. */
@@ -526,6 +586,14 @@ static enum cli_action action_of(struct cli_opts *o)
         fprintf(stderr, "postcard: --anonymize-users needs --anonymize KEYFILE\n");
         return exit_with(o, CLI_USAGE_ERROR);
     }
+    if (o->group != NULL && o->user == NULL) {
+        fprintf(stderr, "postcard: -g GROUP needs -u USER (see --help)\n");
+        return exit_with(o, CLI_USAGE_ERROR);
+    }
+    if (o->redis_password_file != NULL && o->ro.url == NULL) {
+        fprintf(stderr, "postcard: --redis-password-file needs --redis URL\n");
+        return exit_with(o, CLI_USAGE_ERROR);
+    }
     if ((o->n_files == 0) == (o->iface == NULL)) {
         fprintf(stderr, "postcard: give either -r FILE or -i IFACE (see --help)\n");
         return exit_with(o, CLI_USAGE_ERROR);
@@ -545,7 +613,7 @@ enum cli_action cli_parse(int argc, char **argv, const char *rules_dir, struct c
         return CLI_REPORT;
     optind = 0; /* glibc: start afresh, so that a second command line is read as the first */
     int ch;
-    while ((ch = getopt_long(argc, argv, "+r:i:w:s:B:R:pqh", longopts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+r:i:w:s:B:R:u:g:pqh", longopts, NULL)) != -1) {
         if (ch == 'h') {
             usage(stdout, rules_dir);
             return exit_with(o, 0);
@@ -566,6 +634,11 @@ enum cli_action cli_parse(int argc, char **argv, const char *rules_dir, struct c
     o->filter = argv + optind;
     o->n_filter = argc - optind;
     return action_of(o);
+}
+
+void cli_wipe(struct cli_opts *o)
+{
+    explicit_bzero(o->redis_url, sizeof o->redis_url);
 }
 
 /* The trailing arguments form one BPF expression, as with tcpdump. */

@@ -18,7 +18,8 @@
 #include "packet/capture.h"
 #include "sensor.h"
 
-#define CLI_MAX_FILES 1024 /* -r options in one run: the size of files[] */
+#define CLI_MAX_FILES 1024     /* -r options in one run: the size of files[] */
+#define CLI_REDIS_URL_MAX 2048 /* --redis URL: every part at its longest, %-encoded */
 
 /* What the command line asks for. */
 enum cli_action {
@@ -55,13 +56,24 @@ struct cli_opts {
     enum anon_users anon_users;       /* --anonymize-users (default: drop) */
     const char *anon_keygen;          /* --anonymize-keygen FILE, NULL: none */
     struct redis_opts ro;             /* --redis (ro.url, NULL: none), --redis-key, --redis-* */
+    const char *redis_password_file;  /* --redis-password-file FILE, NULL: none */
+    char redis_url[CLI_REDIS_URL_MAX]; /* ro.url: the --redis URL copied, argv scrubbed of its
+                                        * password; wiped with cli_wipe */
+    const char *user;                  /* -u USER, NULL: stay who started postcard */
+    const char *group;                 /* -g GROUP (with -u), NULL: the user's group */
+    bool allow_core_dumps;             /* --allow-core-dumps */
 };
 
 /*
  * Read the command line into o. --help, --version and usage errors are printed here
  * (CLI_EXIT with o->status); rules_dir is the default of -R, as --help shows it.
+ * A password in the --redis URL is overwritten in argv with 'x's (what ps and
+ * /proc/PID/cmdline show): o->ro.url is a copy, in o->redis_url.
  */
 enum cli_action cli_parse(int argc, char **argv, const char *rules_dir, struct cli_opts *o);
+
+/* Wipe the copy of the --redis URL (and its password) once the outputs are open. */
+void cli_wipe(struct cli_opts *o);
 
 /* The filter arguments joined by spaces ("" when none): a new string, the caller frees it. */
 char *cli_filter(const struct cli_opts *o);

@@ -5,8 +5,16 @@
  *   postcard [options] -i IFACE [filter expression]
  *   postcard --check-rules -R PATH | --anonymize-keygen FILE | report ...
  *
- * A run: rules, GeoIP, pseudonyms, outputs, the sensor, then every input in
- * turn; whatever was opened is released in one place, at the end of main.
+ * A run: rules, GeoIP, pseudonyms, the first input (the interface, or the
+ * first -r file), outputs, the sensor, then every input in turn; whatever was
+ * opened is released in one place, at the end of run_main.
+ *
+ * Privileges (priv.c, docs/security.md): at start no new privileges and no
+ * core dumps; once the first input is open every capability goes (before the
+ * Redis output starts its threads, which inherit that) [MAIN-CAPS]; with -u
+ * the user changes once the outputs and the sensor are open instead. The
+ * Redis password (from the URL, a file or the environment) is wiped here
+ * once the Redis output holds its one copy.
  *
  * The clock: reading files, the packets' own times run the sensor's timers.
  * Live, the capture loop wakes at least every CAPTURE_WAKE_MS, packets or not,
@@ -26,13 +34,17 @@
  * stops the capture after that packet. SIGPIPE is ignored from the start, so a
  * closed stdout is an EPIPE the file output sees, never a death.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,14 +58,20 @@
 #include "engine.h"
 #include "eve/geoip.h"
 #include "output/out-redis.h"
+#include "priv.h"
 #include "report/report.h"
 #include "rules.h"
+#include "secret.h"
 #include "sensor.h"
 
 /* Signal state: the one place that must be process-wide. */
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 static struct capture *volatile active_capture;
+
+/* The Redis password apart from the URL: this variable, or --redis-password-file. */
+#define REDIS_PASSWORD_ENV "POSTCARD_REDIS_PASSWORD"
+#define REDIS_PASSWORD_BYTES sizeof(((struct redis_url *)NULL)->password)
 
 /* Exit status: stdout was closed by its reader; the run ended cleanly (docs/cli.md). */
 #define EXIT_CUT 3
@@ -513,17 +531,47 @@ static uint64_t new_hash_seed(void)
     return seed;
 }
 
-/* -i IFACE until SIGINT or SIGTERM. 0, or 1 after printing why. */
-static int run_live(struct run *r, const struct cli_opts *o, const char *filter)
+/*
+ * The first input, opened before anything else so that the capabilities it needs can be given
+ * up before any thread exists: the interface, or the first -r FILE that opens (one that does
+ * not is reported, *status 1, and the next is tried; *next: the index after it). Stdin ("-")
+ * needs no privilege and may take its time to say anything: it is left to run_files
+ * (*is_later). NULL when nothing is open: *is_later, or none opens (said here).
+ */
+static struct capture *open_first_input(const struct cli_opts *o, const char *filter, int *next,
+                                        int *status, bool *is_later)
 {
+    *is_later = false;
     struct err e = {""};
-    struct capture *c = capture_open_live(o->iface, &o->lo, filter, &e);
-    if (c == NULL) {
-        fprintf(stderr, "postcard: %s\n", e.msg);
-        return 1;
+    if (o->iface != NULL) {
+        struct capture *c = capture_open_live(o->iface, &o->lo, filter, &e);
+        if (c == NULL)
+            fprintf(stderr, "postcard: %s\n", e.msg);
+        else if (capture_warning(c) != NULL)
+            fprintf(stderr, "postcard: warning: %s\n", capture_warning(c));
+        return c;
     }
-    if (capture_warning(c) != NULL)
-        fprintf(stderr, "postcard: warning: %s\n", capture_warning(c));
+    for (int i = 0; i < o->n_files && !stop_requested; i++) {
+        if (strcmp(o->files[i], "-") == 0) {
+            *next = i;
+            *is_later = true;
+            return NULL;
+        }
+        struct capture *c = capture_open_file(o->files[i], filter, &e);
+        if (c != NULL) {
+            *next = i + 1;
+            return c;
+        }
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        *status = 1;
+    }
+    return NULL;
+}
+
+/* -i IFACE until SIGINT or SIGTERM, on the capture c (closed here). 0, or 1 after printing
+ * why. "listening on" is said once every privilege that was to go is gone. */
+static int run_live(struct run *r, const struct cli_opts *o, struct capture *c)
+{
     if (!o->is_quiet)
         fprintf(stderr, "postcard: listening on %s, link type %s\n", o->iface,
                 capture_link_name(capture_link(c)));
@@ -532,22 +580,30 @@ static int run_live(struct run *r, const struct cli_opts *o, const char *filter)
     return status;
 }
 
-/* Each -r FILE in turn; one that cannot be used is reported and the next is read. 0 or 1. */
-static int run_files(struct run *r, const struct cli_opts *o, const char *filter)
+/* The -r FILE at index i, open in c (closed here): 0 or 1. */
+static int run_file(struct run *r, const struct cli_opts *o, int i, struct capture *c)
 {
-    int status = 0;
-    for (int i = 0; i < o->n_files && !is_stopping(r); i++) {
+    r->s->eve.src_val = strcmp(o->files[i], "-") == 0 ? "stdin" : o->files[i];
+    int status = run_capture(r, c, r->pg) != 0 ? 1 : 0;
+    capture_close(c);
+    return status;
+}
+
+/* The first -r file, open in c (index next - 1; NULL: none is open yet), then each later one
+ * in turn; one that cannot be used is reported and the next is read. 0 or 1. */
+static int run_files(struct run *r, const struct cli_opts *o, const char *filter, struct capture *c,
+                     int next)
+{
+    int status = c != NULL ? run_file(r, o, next - 1, c) : 0;
+    for (int i = next; i < o->n_files && !is_stopping(r); i++) {
         struct err e = {""};
-        struct capture *c = capture_open_file(o->files[i], filter, &e);
-        if (c == NULL) {
+        if ((c = capture_open_file(o->files[i], filter, &e)) == NULL) {
             fprintf(stderr, "postcard: %s\n", e.msg);
             status = 1;
             continue;
         }
-        r->s->eve.src_val = strcmp(o->files[i], "-") == 0 ? "stdin" : o->files[i];
-        if (run_capture(r, c, r->pg) != 0)
+        if (run_file(r, o, i, c) != 0)
             status = 1;
-        capture_close(c);
     }
     return status;
 }
@@ -585,16 +641,16 @@ static int finish_run(struct run *r, const struct cli_opts *o)
 }
 
 /*
- * Read every input into s, then end the run. 0, 1 when an input or output
- * failed, EXIT_CUT when stdout's reader closed it. When no input could be
- * opened there was no run: no record, no summary.
+ * Read every input into s, the first already open in first (closed here), then end the run.
+ * 0, 1 when an input or output failed, EXIT_CUT when stdout's reader closed it. When no input
+ * could be used there was no run: no record, no summary.
  */
 static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *rules_path,
-                      const char *filter)
+                      const char *filter, struct capture *first, int next)
 {
     struct progress pg = {!o->is_quiet && isatty(2) && o->iface == NULL, 0, 0, false};
     struct run r = {s, &pg, 0, rules_path, o->config, false, o->drop_warn, 0};
-    int status = o->iface != NULL ? run_live(&r, o, filter) : run_files(&r, o, filter);
+    int status = o->iface != NULL ? run_live(&r, o, first) : run_files(&r, o, filter, first, next);
     if (r.has_input)
         status = worse(status, finish_run(&r, o));
     return status;
@@ -610,11 +666,250 @@ static int close_outputs(struct output *out, bool is_said)
     return status;
 }
 
+/*
+ * The Redis password when it is not in the URL: --redis-password-file, or the environment
+ * variable POSTCARD_REDIS_PASSWORD (taken out of the environment in any case). pw is set
+ * (else "") and o->ro.password points to it. -1 after printing why.
+ */
+static int redis_password(struct cli_opts *o, char *pw, size_t n)
+{
+    struct err e = {""};
+    bool has_env = false;
+    char env[REDIS_PASSWORD_BYTES];
+    int rc = secret_take_env(REDIS_PASSWORD_ENV, env, sizeof env, &has_env, &e);
+    if (o->ro.url == NULL) /* no Redis: the variable was only taken out of the environment */
+        rc = 0;
+    else if (rc == 0 && o->redis_password_file != NULL && has_env)
+        rc = err_set(&e,
+                     "the Redis password is given twice, by --redis-password-file and by %s: "
+                     "give it once",
+                     REDIS_PASSWORD_ENV);
+    else if (rc == 0 && o->redis_password_file != NULL)
+        rc = secret_read_file(o->redis_password_file, pw, n, &e);
+    else if (rc == 0 && has_env && o->ro.url != NULL)
+        memcpy(pw, env, n < sizeof env ? n : sizeof env);
+    explicit_bzero(env, sizeof env);
+    if (rc != 0) {
+        if (o->redis_password_file != NULL && !has_env)
+            fprintf(stderr, "postcard: --redis-password-file %s\n", e.msg);
+        else
+            fprintf(stderr, "postcard: %s\n", e.msg);
+        return -1;
+    }
+    if (pw[0] != '\0')
+        o->ro.password = pw;
+    return 0;
+}
+
+/* -u: can USER create files in the --redis-spool directory (or in the directory it will be
+ * made in), and read what an earlier run left there? */
+static int spool_reachable(const char *dir, const char *user, struct err *e)
+{
+    char parent[PATH_MAX];
+    const char *d = dir;
+    if (access(dir, F_OK) != 0 && errno == ENOENT) { /* made when first needed, in its parent */
+        snprintf(parent, sizeof parent, "%s", dir);
+        char *sl = strrchr(parent, '/');
+        if (sl == NULL)
+            snprintf(parent, sizeof parent, ".");
+        else
+            sl[sl == parent ? 1 : 0] = '\0';
+        d = parent;
+    }
+    if (access(d, W_OK | X_OK) != 0)
+        return err_set(e, "-u %s: the Redis spool directory %s: %s (it must be writable by %s)",
+                       user, d, strerror(errno), user);
+    DIR *dd = d == dir ? opendir(dir) : NULL;
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && dd != NULL && (de = readdir(dd)) != NULL) {
+        char path[PATH_MAX];
+        size_t k = strlen(de->d_name);
+        if (k < 6 || strcmp(de->d_name + k - 6, ".spool") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (access(path, R_OK | W_OK) != 0)
+            rc = err_set(e, "-u %s: the Redis spool file %s: %s (chown the spool to %s)", user,
+                         path, strerror(errno), user);
+    }
+    if (dd != NULL)
+        closedir(dd);
+    return rc;
+}
+
+/* A -w FILE postcard has just created is given to the user, so that SIGHUP can reopen it
+ * (logrotate's copytruncate). Not followed if it is a link by now. */
+static int give_wfile(const char *path, const struct priv_target *who, struct err *e)
+{
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat sb;
+    int rc = 0;
+    if (fd < 0 || fstat(fd, &sb) != 0)
+        rc = err_set(e, "-u %s: %s: %s", who->user, path, strerror(errno));
+    else if (S_ISREG(sb.st_mode) && fchown(fd, who->uid, who->gid) != 0)
+        rc = err_set(e, "-u %s: cannot give %s to the user: %s", who->user, path, strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/*
+ * -u USER: everything privileged is open (the capture, the files, the spool, Redis): become
+ * USER. Then, as USER, what will be opened again later is checked now rather than found
+ * broken in hours: --summary FILE's directory, the Redis spool; a -w FILE SIGHUP could not
+ * reopen is a warning. -1 with e saying why postcard must not go on.
+ */
+/* What is opened again after the start, and must then be reachable by the user (-u). */
+struct later {
+    bool is_w_new;               /* -w FILE did not exist: postcard made it */
+    bool has_redis;              /* --redis: the spool is written when Redis is away */
+    char redis_socket[PATH_MAX]; /* unix://: the socket a reconnect opens ("" for TCP) */
+};
+
+/* Before the outputs open: what will be opened again later. The URL is parsed for the socket
+ * path alone, and the parse wiped. */
+static void plan_later(const struct cli_opts *o, struct later *l)
+{
+    memset(l, 0, sizeof *l);
+    l->is_w_new = o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, F_OK) != 0;
+    l->has_redis = o->ro.url != NULL;
+    struct redis_url u;
+    struct err e = {""};
+    if (l->has_redis && redis_url_parse_with(o->ro.url, o->ro.password, &u, &e) == 0 && u.is_unix)
+        snprintf(l->redis_socket, sizeof l->redis_socket, "%s", u.path);
+    explicit_bzero(&u, sizeof u); /* [REDIS-PASSWORD] */
+}
+
+static int become_user(const struct cli_opts *o, const struct priv_target *who,
+                       const struct later *l, struct err *e)
+{
+    if (l->is_w_new && geteuid() == 0 && give_wfile(o->wfile, who, e) != 0)
+        return -1; /* (not root: the switch itself will say why it cannot be done) */
+    if (priv_switch(who, o->allow_core_dumps, e) != 0)
+        return -1;
+    struct err ce = {""};
+    if (o->summary != NULL && summary_check_path(o->summary, &ce) != 0)
+        return err_set(e, "-u %s: %s (the directory must be writable by %s)", who->user, ce.msg,
+                       who->user);
+    if (l->has_redis && spool_reachable(o->ro.spool_dir, who->user, e) != 0)
+        return -1;
+    if (l->redis_socket[0] != '\0' && access(l->redis_socket, W_OK) != 0)
+        return err_set(e,
+                       "-u %s: the Redis socket %s: %s (a reconnect as %s would fail: "
+                       "docs/security.md)",
+                       who->user, l->redis_socket, strerror(errno), who->user);
+    if (o->wfile != NULL && strcmp(o->wfile, "-") != 0 && access(o->wfile, W_OK) != 0)
+        fprintf(stderr,
+                "postcard: warning: -u %s: %s: %s: SIGHUP will not reopen it (docs/security.md)\n",
+                who->user, o->wfile, strerror(errno));
+    if (!o->is_quiet)
+        fprintf(stderr, "postcard: running as user %s (uid %lu), group %s (gid %lu)\n", who->user,
+                (unsigned long)who->uid, who->group, (unsigned long)who->gid);
+    return 0;
+}
+
+/* The run: postcard -r ... / -i ... (docs/security.md says what runs with which privilege). */
+static int run_main(struct cli_opts *o)
+{
+    const char *rules_path = o->rules_path != NULL ? o->rules_path : POSTCARD_RULES_DIR;
+    if (o->is_no_rules)
+        rules_path = NULL;
+    struct rule_engine *engine = NULL; /* until the sensor takes it */
+    char *filter = NULL;
+    struct geoip *geo = NULL;
+    struct anon *an = NULL;       /* GeoIP still reads the real addresses (docs/anonymize.md) */
+    struct capture *first = NULL; /* the first input, until run_sensor takes it */
+    int next = 0;                 /* -r: the index of the file after first */
+    struct output *out = NULL;
+    struct sensor *s = NULL;
+    struct priv_target who = {0};       /* -u, -g */
+    char pw[REDIS_PASSWORD_BYTES] = ""; /* given apart from the URL; wiped once Redis has it */
+    bool has_run = false; /* only then does closing the outputs say what it left behind */
+    char host[256] = "";
+    const char *sensor_id = NULL;
+    struct err e = {""};
+    int status = 1, input_status = 0;
+    filter = cli_filter(o);
+    if (capture_filter_check(filter, &e) != 0) { /* a wrong command line: before anything opens */
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        status = 2;
+        goto out;
+    }
+    if (redis_password(o, pw, sizeof pw) != 0)
+        goto out;
+    if (o->user != NULL && priv_lookup(o->user, o->group, &who, &e) != 0)
+        goto fail; /* before anything is opened */
+    if (o->summary != NULL && summary_check_path(o->summary, &e) != 0)
+        goto fail; /* found out now, not after hours of capture */
+    catch_signals();
+    if (rules_path != NULL && start_rules(rules_path, o->config, &engine) != 0)
+        goto out;
+    if ((o->geoip != NULL || o->asn != NULL) && (geo = geoip_open(o->geoip, o->asn, &e)) == NULL)
+        goto fail;
+    if (o->anon_key != NULL && (an = anon_open(o->anon_key, o->anon_users, &e)) == NULL)
+        goto fail;
+    bool is_later = false; /* -r -: stdin is read from run_files */
+    first = open_first_input(o, filter, &next, &input_status, &is_later);
+    if (first == NULL && !is_later)
+        goto out;
+    /* [MAIN-CAPS] no thread exists yet: what is given up now, every thread lacks */
+    if (o->user == NULL && priv_drop_caps(&e) != 0)
+        goto fail;
+    sensor_id = sensor_name(o->sensor_id, host, sizeof host);
+    o->so.hash_seed = new_hash_seed();
+    struct later later; /* -u: what is opened again once postcard is the user */
+    plan_later(o, &later);
+    out = open_outputs(o->wfile, o->iface != NULL, &o->ro, sensor_id);
+    explicit_bzero(pw, sizeof pw); /* the Redis output keeps its own copy */
+    o->ro.password = NULL;
+    cli_wipe(o);
+    o->ro.url = NULL;
+    if (out == NULL)
+        goto out;
+    if ((s = sensor_new(&o->so, out, &e)) == NULL)
+        goto fail;
+    if (o->user != NULL && become_user(o, &who, &later, &e) != 0)
+        goto fail;
+    if (priv_check_threads(&e) != 0) /* [MAIN-CAPS] */
+        goto fail;
+    sensor_set_rules(s, engine);
+    engine = NULL; /* the sensor's now */
+    s->eve.host = sensor_id;
+    s->eve.geo = geo;
+    s->eve.anon = an;
+    s->eve.src_key = o->iface != NULL ? "in_iface" : "pcap_filename";
+    s->eve.src_val = o->iface;
+    s->is_live = o->iface != NULL;
+    status = run_sensor(s, o, rules_path, filter, first, next);
+    first = NULL; /* closed by run_sensor */
+    has_run = true;
+    if (input_status != 0) /* a -r file before the first that opened could not be */
+        status = 1;
+    goto out;
+fail:
+    fprintf(stderr, "postcard: %s\n", e.msg);
+    status = 1;
+out:
+    explicit_bzero(pw, sizeof pw);
+    if (first != NULL)
+        capture_close(first);
+    sensor_free(s);
+    if (out != NULL && close_outputs(out, has_run) != 0)
+        status = 1;
+    anon_free(an);
+    geoip_free(geo);
+    rule_engine_free(engine);
+    priv_target_free(&who);
+    free(filter);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     /* getopt names the program by argv[0]: postcard, whatever path started it */
     static char prog[] = "postcard", report_prog[] = "postcard report";
     struct cli_opts o;
+    struct err e = {""};
     argv[0] = prog;
     /* [OUT-FILE-EPIPE] a reader that closes stdout makes write(2) fail with EPIPE, which the
      * outputs handle, rather than kill postcard with no summary and records left unsent.
@@ -624,74 +919,34 @@ int main(int argc, char **argv)
     ign.sa_handler = SIG_IGN;
     sigemptyset(&ign.sa_mask);
     sigaction(SIGPIPE, &ign, NULL);
-    switch (cli_parse(argc, argv, POSTCARD_RULES_DIR, &o)) {
-    case CLI_EXIT: /* --help, --version, a usage error: said by cli.c */
-        return stdout_status(o.status);
-    case CLI_REPORT: /* postcard report ...: report.c */
+    enum cli_action a = cli_parse(argc, argv, POSTCARD_RULES_DIR, &o);
+    if (a == CLI_REPORT) { /* postcard report ...: report.c */
         argv[1] = report_prog;
         return stdout_status(report_main(argc - 1, argv + 1));
+    }
+    /* before any secret is read: no core dumps, no new privileges (docs/security.md) */
+    if (a != CLI_EXIT && priv_harden(o.allow_core_dumps, &e) != 0) {
+        fprintf(stderr, "postcard: %s\n", e.msg);
+        cli_wipe(&o);
+        return 1;
+    }
+    int status = 1;
+    switch (a) {
+    case CLI_EXIT: /* --help, --version, a usage error: said by cli.c */
+        status = stdout_status(o.status);
+        break;
     case CLI_CHECK_RULES:
-        return stdout_status(check_rules(o.rules_path, o.config));
+        status = stdout_status(check_rules(o.rules_path, o.config));
+        break;
     case CLI_KEYGEN:
-        return keygen(o.anon_keygen, o.is_quiet);
+        status = keygen(o.anon_keygen, o.is_quiet);
+        break;
     case CLI_RUN:
+        status = run_main(&o);
+        break;
+    case CLI_REPORT:
         break;
     }
-    const char *rules_path = o.rules_path != NULL ? o.rules_path : POSTCARD_RULES_DIR;
-    if (o.is_no_rules)
-        rules_path = NULL;
-    struct rule_engine *engine = NULL; /* until the sensor takes it */
-    char *filter = NULL;
-    struct geoip *geo = NULL;
-    struct anon *an = NULL; /* GeoIP still reads the real addresses (docs/anonymize.md) */
-    struct output *out = NULL;
-    struct sensor *s = NULL;
-    bool has_run = false; /* only then does closing the outputs say what it left behind */
-    char host[256] = "";
-    const char *sensor_id = NULL;
-    struct err e = {""};
-    int status = 1;
-    filter = cli_filter(&o);
-    if (capture_filter_check(filter, &e) != 0) { /* a wrong command line: before anything opens */
-        fprintf(stderr, "postcard: %s\n", e.msg);
-        status = 2;
-        goto out;
-    }
-    if (o.summary != NULL && summary_check_path(o.summary, &e) != 0)
-        goto fail; /* found out now, not after hours of capture */
-    catch_signals();
-    if (rules_path != NULL && start_rules(rules_path, o.config, &engine) != 0)
-        goto out;
-    if ((o.geoip != NULL || o.asn != NULL) && (geo = geoip_open(o.geoip, o.asn, &e)) == NULL)
-        goto fail;
-    if (o.anon_key != NULL && (an = anon_open(o.anon_key, o.anon_users, &e)) == NULL)
-        goto fail;
-    sensor_id = sensor_name(o.sensor_id, host, sizeof host);
-    o.so.hash_seed = new_hash_seed();
-    if ((out = open_outputs(o.wfile, o.iface != NULL, &o.ro, sensor_id)) == NULL)
-        goto out;
-    if ((s = sensor_new(&o.so, out, &e)) == NULL)
-        goto fail;
-    sensor_set_rules(s, engine);
-    engine = NULL; /* the sensor's now */
-    s->eve.host = sensor_id;
-    s->eve.geo = geo;
-    s->eve.anon = an;
-    s->eve.src_key = o.iface != NULL ? "in_iface" : "pcap_filename";
-    s->eve.src_val = o.iface;
-    s->is_live = o.iface != NULL;
-    status = run_sensor(s, &o, rules_path, filter);
-    has_run = true;
-    goto out;
-fail:
-    fprintf(stderr, "postcard: %s\n", e.msg);
-out:
-    sensor_free(s);
-    if (out != NULL && close_outputs(out, has_run) != 0)
-        status = 1;
-    anon_free(an);
-    geoip_free(geo);
-    rule_engine_free(engine);
-    free(filter);
+    cli_wipe(&o);
     return status;
 }

@@ -18,7 +18,10 @@
  *   not-offered     no capability listing in the capture offered it (none was
  *                   seen, or the listing lacked it)
  *
- * Passwords never reach this file: events carry user names and flags only.
+ * Passwords never reach this file's facts: events carry user names and flags only. Its
+ * buffer of unconsumed bytes does hold them, a line that arrived in pieces: the bytes the
+ * dissector has parsed are wiped at once, and what is dropped unparsed (a gap, the upgrade
+ * to TLS, the session's end) too [SESS-WIPE] (docs/security.md).
  *
  * With --anonymize the record names no one (docs/anonymize.md): user names
  * and mail addresses are dropped or replaced by their keyed hash, the HELO
@@ -26,7 +29,7 @@
  * and the STARTTLS reply is cut to its status. The facts themselves, and the
  * rules that read them (alerts.c), are not changed.
  *
- * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP]
+ * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP] [SESS-WIPE]
  *          [SESS-ANON-NAMES] with the anonymiser on, a name taken from the wire
  *          (user, path, HELO, greeting, reply text) goes through it or is not
  *          written; capabilities are protocol keywords and stay.
@@ -125,10 +128,21 @@ struct session *session_new(enum proto proto, bool is_implicit)
     return ss;
 }
 
+/* Drop the unconsumed bytes of direction dir, wiped: they may be the start of a login line
+ * [SESS-WIPE]. */
+static void buf_drop(struct session *ss, int dir)
+{
+    if (ss->buf[dir] != NULL)
+        explicit_bzero(ss->buf[dir], ss->buf_len[dir]);
+    ss->buf_len[dir] = 0;
+}
+
 void session_free(struct session *ss)
 {
     if (ss == NULL)
         return;
+    buf_drop(ss, 0);
+    buf_drop(ss, 1);
     free(ss->dstate);
     free(ss->buf[0]);
     free(ss->buf[1]);
@@ -350,10 +364,13 @@ void session_data(struct session *ss, struct starttls_memory *mem, const struct 
             ss->anomalies++;
         }
         memmove(b, b + used, ss->buf_len[dir] - used);
+        explicit_bzero(b + ss->buf_len[dir] - used, used); /* [SESS-WIPE] what was parsed */
         ss->buf_len[dir] -= used;
     }
-    if (ss->is_upgraded) /* whatever followed the upgrade in these bytes is TLS */
-        ss->buf_len[0] = ss->buf_len[1] = 0;
+    if (ss->is_upgraded) { /* whatever followed the upgrade in these bytes is TLS */
+        buf_drop(ss, 0);
+        buf_drop(ss, 1);
+    }
 }
 
 void session_gap(struct session *ss, struct starttls_memory *mem, const struct flow *f, int dir,
@@ -363,7 +380,7 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
         return;
     struct sess_ctx c = {ss, mem, f, st};
     struct emitter em = {on_event, &c};
-    ss->buf_len[dir] = 0; /* bytes before a hole cannot be joined to bytes after it */
+    buf_drop(ss, dir); /* bytes before a hole cannot be joined to bytes after it */
     ss->d->gap(ss->dstate, dir == 0 ? DIR_TO_SERVER : DIR_TO_CLIENT, n, &em);
 }
 
@@ -420,6 +437,8 @@ bool session_close(struct session *ss, struct starttls_memory *mem, const struct
         struct emitter em = {on_event, &c};
         ss->d->finish(ss->dstate, &em);
     }
+    buf_drop(ss, 0); /* [SESS-WIPE] a line the flow ended in the middle of */
+    buf_drop(ss, 1);
     ss->is_closed = true;
     return ss->is_implicit || ss->is_valid; /* else not this protocol after all */
 }

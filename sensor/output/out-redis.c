@@ -34,7 +34,8 @@
  *                        run with every signal blocked (they go to the capture thread)
  *   [REDIS-FIFO]         memory holds the oldest records, the spool the newer ones: while the
  *                        spool is not empty new records go to it, never to memory
- *   [REDIS-PASSWORD]     the URL's password is kept for AUTH only, wiped at the end
+ *   [REDIS-PASSWORD]     the password (the URL's, or given apart) is kept once, in r->url,
+ *                        for AUTH only, and wiped at the end
  *   [REDIS-EXIT-SPOOL]   at exit every record not acknowledged goes to the spool with its
  *                        stream ID, and nothing acknowledged stays there (spool_put_front)
  *   [REDIS-MSG-FIT]      a message in a struct err (256 bytes) is built to fit: long names
@@ -536,7 +537,7 @@ static void rd_free(struct out_redis *r)
     pthread_cond_destroy(&r->hroom);
     pthread_cond_destroy(&r->qcv);
     pthread_cond_destroy(&r->cv_first);
-    memset(&r->url, 0, sizeof r->url); /* [REDIS-PASSWORD] */
+    explicit_bzero(&r->url, sizeof r->url); /* [REDIS-PASSWORD] (memset may be elided) */
     free(r);
 }
 
@@ -587,15 +588,19 @@ static int rd_close(struct output *o, struct err *e)
 struct output *out_redis_open(const struct redis_opts *opt, struct err *e)
 {
     struct redis_url url;
-    if (redis_url_parse(opt->url != NULL ? opt->url : "", &url, e) != 0)
+    if (redis_url_parse_with(opt->url != NULL ? opt->url : "", opt->password, &url, e) != 0)
         return NULL;
     if (opt->key == NULL || opt->key[0] == '\0') {
+        explicit_bzero(&url, sizeof url); /* [REDIS-PASSWORD] */
         err_set(e, "redis: no key name");
         return NULL;
     }
     struct out_redis *r = xcalloc(1, sizeof *r);
     r->opt = *opt;
+    r->opt.url = NULL; /* the caller's strings hold the password: not kept */
+    r->opt.password = NULL;
     r->url = url;
+    explicit_bzero(&url, sizeof url); /* [REDIS-PASSWORD] r->url is the one copy kept */
     r->key = strdup(opt->key);
     if (r->key == NULL)
         abort();
@@ -606,13 +611,13 @@ struct output *out_redis_open(const struct redis_opts *opt, struct err *e)
         r->opt.timeout_ms = 2000;
     if (r->opt.backoff_max_ms < REDIS_BACKOFF_MIN_MS)
         r->opt.backoff_max_ms = REDIS_BACKOFF_MIN_MS;
-    if (url.is_unix)
-        snprintf(r->name, sizeof r->name, "unix://%s%s%s", url.user, url.user[0] ? "@" : "",
-                 url.path);
+    const struct redis_url *u = &r->url;
+    if (u->is_unix)
+        snprintf(r->name, sizeof r->name, "unix://%s%s%s", u->user, u->user[0] ? "@" : "", u->path);
     else
-        snprintf(r->name, sizeof r->name, "redis://%s%s%s%s%s:%d/%d", url.user,
-                 url.user[0] ? "@" : "", strchr(url.host, ':') ? "[" : "", url.host,
-                 strchr(url.host, ':') ? "]" : "", url.port, url.db);
+        snprintf(r->name, sizeof r->name, "redis://%s%s%s%s%s:%d/%d", u->user,
+                 u->user[0] ? "@" : "", strchr(u->host, ':') ? "[" : "", u->host,
+                 strchr(u->host, ':') ? "]" : "", u->port, u->db);
     shorten(r->sname, sizeof r->sname, r->name);
     shorten(r->skey, sizeof r->skey, r->key);
     r->o.name = r->name;

@@ -33,6 +33,7 @@ enum redis_mode {
 
 struct redis_opts {
     const char *url;          /* redis://[user:password@]host[:port][/db] or unix:///path/to.sock */
+    const char *password;     /* from a file or the environment (NULL: the URL's); copied */
     enum redis_mode mode;     /* stream (default), list or channel */
     const char *key;          /* the stream, list or channel name */
     bool rpush;               /* list mode: RPUSH instead of LPUSH */
@@ -62,6 +63,14 @@ struct redis_url {
 
 /* 0, or -1 with e saying what is wrong with the URL (the password is never repeated). */
 int redis_url_parse(const char *url, struct redis_url *u, struct err *e);
+
+/* The same with the password given apart (NULL: none): the URL then gives at most the user
+ * ("redis://user@host"), never a password of its own. On error u holds no password. */
+int redis_url_parse_with(const char *url, const char *password, struct redis_url *u, struct err *e);
+
+/* The bytes of the password in url, as written (still %-encoded): url[*off .. *off + *len).
+ * False when the URL has none. For scrubbing the command line. */
+bool redis_url_password_span(const char *url, size_t *off, size_t *len);
 
 /* Start the output's threads. The first connection is tried at once; if it fails for a reason
  * that will not change (authentication refused, unknown database, bad URL, a key of another

@@ -29,7 +29,8 @@
  *   [REDIS-ID-ORDER]     an ID not above the stream's top is refused: IDs follow the FIFO
  *   [REDIS-ERROR-REPLY]  an error reply (OOM, NOPERM, WRONGTYPE, READONLY...) is not a dead
  *                        connection: the record is kept, a new connection after a backoff
- *   [REDIS-PASSWORD]     never in a message, a name or a counter: only user@host is shown
+ *   [REDIS-PASSWORD]     never in a message, a name or a counter: only user@host is shown;
+ *                        AUTH is written from a buffer wiped at once, not by hiredis
  *   [REDIS-HELLO]        never HELLO 3: hiredis 0.14 cannot read RESP3
  *   [REDIS-EXIT-RETRY]   at the end of the run the backoff is capped short: the output has only
  *                        its flush timeout left, and a Redis restarted within it must be seen
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -153,11 +155,10 @@ static enum conn_rc read_stream_top(struct out_redis *r, redisContext *c, struct
     return rc;
 }
 
-/* One command whose error reply means the settings are wrong (CONN_REFUSED). */
-static enum conn_rc setup_command(struct out_redis *r, redisContext *c, int argc, const char **argv,
-                                  const char *what, struct err *e)
+/* The reply to a set-up command: an error reply means the settings are wrong (CONN_REFUSED). */
+static enum conn_rc setup_reply(struct out_redis *r, redisContext *c, redisReply *rep,
+                                const char *what, struct err *e)
 {
-    redisReply *rep = command(c, argc, argv);
     if (rep == NULL) {
         err_set(e, "%s: %s", r->sname, c->errstr);
         return CONN_RETRY;
@@ -169,6 +170,66 @@ static enum conn_rc setup_command(struct out_redis *r, redisContext *c, int argc
     }
     freeReplyObject(rep);
     return rc;
+}
+
+/* One command whose error reply means the settings are wrong (CONN_REFUSED). */
+static enum conn_rc setup_command(struct out_redis *r, redisContext *c, int argc, const char **argv,
+                                  const char *what, struct err *e)
+{
+    return setup_reply(r, c, command(c, argc, argv), what, e);
+}
+
+/* Append a RESP bulk string ("$<len>\r\n<bytes>\r\n") to buf at *at (room checked). */
+static bool resp_bulk(char *buf, size_t cap, size_t *at, const char *s)
+{
+    size_t n = strlen(s);
+    char head[24];
+    int k = snprintf(head, sizeof head, "$%zu\r\n", n);
+    if (k < 0 || *at + (size_t)k + n + 2 > cap)
+        return false;
+    memcpy(buf + *at, head, (size_t)k);
+    memcpy(buf + *at + k, s, n);
+    memcpy(buf + *at + k + n, "\r\n", 2);
+    *at += (size_t)k + n + 2;
+    return true;
+}
+
+/*
+ * AUTH [user] password, written on the socket from a buffer of its own and wiped at once:
+ * hiredis 0.14 would format it into buffers it frees without wiping, one more copy of the
+ * password in the heap at every connection [REDIS-PASSWORD]. The context is blocking and
+ * has nothing pending here, so the reply is read with redisGetReply as usual.
+ */
+static enum conn_rc auth(struct out_redis *r, redisContext *c, struct err *e)
+{
+    bool has_user = r->url.user[0] != '\0';
+    const char *what = has_user ? "authentication refused (AUTH user password)"
+                                : "authentication refused (AUTH password)";
+    char cmd[sizeof r->url.user + sizeof r->url.password + 64];
+    size_t n = (size_t)snprintf(cmd, sizeof cmd, "*%d\r\n", has_user ? 3 : 2);
+    bool ok = resp_bulk(cmd, sizeof cmd, &n, "AUTH") &&
+              (!has_user || resp_bulk(cmd, sizeof cmd, &n, r->url.user)) &&
+              resp_bulk(cmd, sizeof cmd, &n, r->url.password);
+    for (size_t at = 0; ok && at < n;) {
+        ssize_t k = write(c->fd, cmd + at, n - at);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            explicit_bzero(cmd, sizeof cmd);
+            err_set(e, "%s: %s", r->name, k < 0 ? strerror(errno) : "write: nothing written");
+            return CONN_RETRY;
+        }
+        at += (size_t)k;
+    }
+    explicit_bzero(cmd, sizeof cmd);
+    if (!ok) {
+        err_set(e, "%s: the credentials are too long", r->name);
+        return CONN_REFUSED;
+    }
+    void *rep = NULL;
+    if (redisGetReply(c, &rep) != REDIS_OK)
+        rep = NULL;
+    return setup_reply(r, c, rep, what, e);
 }
 
 /* Connect, set the timeout, AUTH, SELECT, and check the key. [REDIS-RECONNECT] */
@@ -189,15 +250,8 @@ static enum conn_rc rconnect(struct out_redis *r, struct err *e)
         err_set(e, "%s: cannot set the command timeout: %s", r->sname, c->errstr);
         rc = CONN_RETRY;
     }
-    if (rc == CONN_OK && r->url.password[0] != '\0') { /* AUTH, never HELLO [REDIS-HELLO] */
-        const char *a1[] = {"AUTH", r->url.password};
-        const char *a2[] = {"AUTH", r->url.user, r->url.password};
-        bool has_user = r->url.user[0] != '\0';
-        rc = setup_command(r, c, has_user ? 3 : 2, has_user ? a2 : a1,
-                           has_user ? "authentication refused (AUTH user password)"
-                                    : "authentication refused (AUTH password)",
-                           e);
-    }
+    if (rc == CONN_OK && r->url.password[0] != '\0') /* AUTH, never HELLO [REDIS-HELLO] */
+        rc = auth(r, c, e);
     if (rc == CONN_OK && r->url.db != 0) {
         char db[16];
         snprintf(db, sizeof db, "%d", r->url.db);

@@ -8,8 +8,14 @@
  * user and password may be %-encoded (RFC 3986 §2.1: '@' as %40, ':' as %3A,
  * '/' as %2F). No I/O: the unit tests call it directly.
  *
+ * The password may come from elsewhere (--redis-password-file, POSTCARD_REDIS_PASSWORD):
+ * then the URL names at most the user ("redis://user@host") and gives no password of its
+ * own. redis_url_password_span finds the password's bytes in a URL, so that the command
+ * line can be scrubbed of them (docs/security.md).
+ *
  * Hazards:
- *   [REDIS-PASSWORD]  no message repeats the credentials or any part of them
+ *   [REDIS-PASSWORD]  no message repeats the credentials or any part of them; a URL that
+ *                     failed to parse leaves no password behind in the struct
  *   [URL-OVERLONG]    every part is copied into a fixed field: longer is an error
  */
 #include <stdbool.h>
@@ -66,15 +72,22 @@ static int parse_int(const char *s, size_t n, long lo, long hi, int *v)
     return 0;
 }
 
-/* "user:password" or ":password" before the '@'. [REDIS-PASSWORD] never quoted back. */
-static int parse_userinfo(const char *s, size_t n, struct redis_url *u, struct err *e)
+/* "user:password" or ":password" before the '@'; "user" or "user:" alone when the password
+ * comes from elsewhere (has_other). [REDIS-PASSWORD] never quoted back. */
+static int parse_userinfo(const char *s, size_t n, bool has_other, struct redis_url *u,
+                          struct err *e)
 {
     const char *colon = memchr(s, ':', n);
-    if (colon == NULL)
+    if (colon == NULL && !has_other)
         return err_set(e, "redis URL: credentials are user:password@ or :password@");
-    size_t ul = (size_t)(colon - s);
+    size_t ul = colon != NULL ? (size_t)(colon - s) : n;
     if (pct_decode(s, ul, u->user, sizeof u->user) != 0)
         return err_set(e, "redis URL: the user name is too long or badly %%-encoded");
+    if (has_other && colon != NULL && ul + 1 < n)
+        return err_set(e, "redis: the password is given twice, in the URL and by "
+                          "--redis-password-file or POSTCARD_REDIS_PASSWORD: give it once");
+    if (has_other)
+        return 0;
     if (pct_decode(colon + 1, n - ul - 1, u->password, sizeof u->password) != 0)
         return err_set(e, "redis URL: the password is too long or badly %%-encoded");
     if (u->password[0] == '\0')
@@ -82,7 +95,58 @@ static int parse_userinfo(const char *s, size_t n, struct redis_url *u, struct e
     return 0;
 }
 
+/* Where the credentials of url begin (after "scheme://") and end (the last '@' before the
+ * path); false when there are none. */
+static bool userinfo_of(const char *url, const char **from, const char **at)
+{
+    const char *p = strstr(url, "://");
+    if (p == NULL)
+        return false;
+    p += 3;
+    bool is_unix = strncmp(url, "unix://", 7) == 0;
+    const char *end_auth = is_unix ? p + strcspn(p, "/") : p + strcspn(p, "/?#");
+    *at = NULL;
+    for (const char *q = p; q < end_auth; q++)
+        if (*q == '@')
+            *at = q;
+    *from = p;
+    return *at != NULL;
+}
+
+bool redis_url_password_span(const char *url, size_t *off, size_t *len)
+{
+    const char *p, *at;
+    if (!userinfo_of(url, &p, &at))
+        return false;
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    if (colon == NULL || colon + 1 == at)
+        return false;
+    *off = (size_t)(colon + 1 - url);
+    *len = (size_t)(at - colon - 1);
+    return true;
+}
+
+static int parse(const char *url, bool has_other, struct redis_url *u, struct err *e);
+
 int redis_url_parse(const char *url, struct redis_url *u, struct err *e)
+{
+    return redis_url_parse_with(url, NULL, u, e);
+}
+
+int redis_url_parse_with(const char *url, const char *password, struct redis_url *u, struct err *e)
+{
+    int rc = parse(url, password != NULL, u, e);
+    size_t n = password != NULL ? strlen(password) : 0;
+    if (rc == 0 && password != NULL && (n == 0 || n >= sizeof u->password))
+        rc = err_set(e, "redis: the password must hold 1 to %zu bytes", sizeof u->password - 1);
+    else if (rc == 0 && password != NULL)
+        memcpy(u->password, password, n + 1);
+    if (rc != 0)
+        explicit_bzero(u, sizeof *u); /* [REDIS-PASSWORD] */
+    return rc;
+}
+
+static int parse(const char *url, bool has_other, struct redis_url *u, struct err *e)
 {
     memset(u, 0, sizeof *u);
     u->port = 6379;
@@ -94,13 +158,9 @@ int redis_url_parse(const char *url, struct redis_url *u, struct err *e)
                           "unix:///path/to.sock");
     const char *p = url + (is_unix ? 7 : 8);
     /* the credentials end at the last '@' before the path */
-    const char *end_auth = is_unix ? p + strcspn(p, "/") : p + strcspn(p, "/?#");
-    const char *at = NULL;
-    for (const char *q = p; q < end_auth; q++)
-        if (*q == '@')
-            at = q;
-    if (at != NULL) {
-        if (parse_userinfo(p, (size_t)(at - p), u, e) != 0)
+    const char *from, *at;
+    if (userinfo_of(url, &from, &at)) {
+        if (parse_userinfo(p, (size_t)(at - p), has_other, u, e) != 0)
             return -1;
         p = at + 1;
     }

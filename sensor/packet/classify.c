@@ -18,11 +18,12 @@
  * and whose init/giveup changed in 4.10. Only this file needs editing when
  * the version changes.
  *
- * Hazards: [CLS-REDIS-OK] [CLS-NDPI-CAP] [CLS-NDPI-LEN]
+ * Hazards: [CLS-REDIS-OK] [CLS-NDPI-CAP] [CLS-NDPI-LEN] [CLS-NDPI-CREDS]
  */
 #include "packet/classify.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,26 @@ static enum proto ndpi_to_app(uint16_t id)
     }
 }
 
+/*
+ * nDPI 4.2 keeps copies of what it saw, and ndpi_free_flow frees them unwiped
+ * [CLS-NDPI-CREDS]: the user name and password of a mail or FTP login
+ * (l4.tcp.ftp_imap_pop_smtp), a Telnet login's (protos.telnet), and the stream its TLS
+ * dissector buffers while it looks for a TLS record (l4.tcp.tls.message: on a port that is
+ * not a mail port, the client's login line among the rest). The telnet fields share a union
+ * with pointers nDPI frees: they are wiped only on a Telnet flow; the TCP fields only on a
+ * TCP flow.
+ */
+static void wipe_credentials(struct ndpi_flow_struct *f, ndpi_protocol pr)
+{
+    if (f->l4_proto == IPPROTO_TCP) {
+        explicit_bzero(&f->l4.tcp.ftp_imap_pop_smtp, sizeof f->l4.tcp.ftp_imap_pop_smtp);
+        if (f->l4.tcp.tls.message.buffer != NULL)
+            explicit_bzero(f->l4.tcp.tls.message.buffer, f->l4.tcp.tls.message.buffer_len);
+    }
+    if (pr.master_protocol == NDPI_PROTOCOL_TELNET || pr.app_protocol == NDPI_PROTOCOL_TELNET)
+        explicit_bzero(&f->protos.telnet, sizeof f->protos.telnet);
+}
+
 static void ndpi_done(struct classifier *cl, struct classify *c, ndpi_protocol pr)
 {
     c->ndpi_master = pr.master_protocol;
@@ -121,6 +142,7 @@ static void ndpi_done(struct classifier *cl, struct classify *c, ndpi_protocol p
         c->by = BY_NDPI;
     }
     if (c->ndpi_flow != NULL) {
+        wipe_credentials(c->ndpi_flow, pr);
         ndpi_free_flow(c->ndpi_flow);
         c->ndpi_flow = NULL;
         cl->live--;

@@ -18,9 +18,12 @@
  *  - Sequence numbers compare modulo 2^32 (wrap-around safe); a segment more
  *    than REASM_SEQ_WINDOW away is not this stream [REASM-OUT-OF-WINDOW].
  *  - Bytes cut off by the snaplen are handed on as a gap.
+ *  - Held bytes are wiped when their block goes back to the pool: a login line
+ *    that arrived out of order does not stay in a free block [REASM-WIPE]. In-order
+ *    bytes are never copied: they stay in the capture's buffer.
  *
  * Hazards: [REASM-DIR-CAP] [REASM-GLOBAL-CAP] [REASM-OUT-OF-WINDOW]
- *          [REASM-OVERLAP-DIFF] [REASM-WRAP]
+ *          [REASM-OVERLAP-DIFF] [REASM-WRAP] [REASM-WIPE]
  */
 #include "packet/reasm.h"
 
@@ -95,6 +98,8 @@ static struct reasm_seg *seg_get(struct reasm_pool *pool)
 
 static void seg_put(struct reasm_pool *pool, struct reasm_seg *s)
 {
+    explicit_bzero(s->data, s->len); /* [REASM-WIPE] */
+    s->len = 0;
     s->next = pool->free_list;
     pool->free_list = s;
     pool->in_use--;

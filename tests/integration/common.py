@@ -441,9 +441,10 @@ class Postcard:
     it comes (wait_stderr). finish() closes stdin, waits for the exit and returns
     (status, stdout, stderr), checked for sanitizer reports."""
 
-    def __init__(self, args, stdin="pipe", prefix=()):
+    def __init__(self, args, stdin="pipe", prefix=(), env=None):
         """prefix: a command that runs postcard (["ip", "netns", "exec", NS]): postcard gets
-        the signals all the same, as that command execs it."""
+        the signals all the same, as that command execs it. env: its environment (None:
+        this one's)."""
         self.args = args
         self._rfd = self._wfd = None
         if stdin == "pipe":
@@ -451,7 +452,7 @@ class Postcard:
             os.set_blocking(self._wfd, False)  # feed() fails if postcard stops reading
         self.p = subprocess.Popen(list(prefix) + [BIN] + args,
                                   stdin=self._rfd if stdin == "pipe" else subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         self.pid = self.p.pid
         self._out = []
         self._err = []

@@ -429,3 +429,79 @@ TEST(a_second_command_line_is_read_afresh)
     ASSERT_STREQ(o.files[0], "b");
     ASSERT_EQ(o.n_filter, 0);
 }
+
+TEST(privilege_options_are_read_and_g_needs_u)
+{
+    struct cli_opts o;
+    struct printed p;
+    ASSERT_EQ(PARSE(&o, &p, "-i", "eth0"), CLI_RUN);
+    ASSERT(o.user == NULL && o.group == NULL && !o.allow_core_dumps);
+    ASSERT_EQ(PARSE(&o, &p, "-i", "eth0", "-u", "nobody", "-g", "nogroup", "--allow-core-dumps"),
+              CLI_RUN);
+    ASSERT_STREQ(o.user, "nobody");
+    ASSERT_STREQ(o.group, "nogroup");
+    ASSERT(o.allow_core_dumps);
+    ASSERT_USAGE_ERROR("postcard: -g GROUP needs -u USER (see --help)\n", "-i", "eth0", "-g",
+                       "nogroup");
+    ASSERT_USAGE_ERROR("postcard: -u: empty name\n", "-i", "eth0", "-u", "");
+}
+
+TEST(redis_password_file_needs_redis)
+{
+    struct cli_opts o;
+    struct printed p;
+    ASSERT_EQ(PARSE(&o, &p, "-r", "a", "--redis", "redis://h", "--redis-password-file", "/pw"),
+              CLI_RUN);
+    ASSERT_STREQ(o.redis_password_file, "/pw");
+    ASSERT_USAGE_ERROR("postcard: --redis-password-file needs --redis URL\n", "-r", "a",
+                       "--redis-password-file", "/pw");
+}
+
+/* Parse a command line held in writable strings, as the kernel gives them to main. */
+static enum cli_action parse_writable(struct cli_opts *o, char **argv, int argc)
+{
+    struct printed p;
+    argv[argc] = NULL;
+    return parse_args(o, (const char **)argv, &p);
+}
+
+TEST(a_password_in_the_redis_url_is_scrubbed_from_argv)
+{
+    char a0[] = "postcard", a1[] = "-r", a2[] = "a", a3[] = "--redis",
+         a4[] = "redis://sensor:hunter%402@h:6379/2", a5[] = "--redis=unix://:s3cret@/run/r.sock";
+    char *argv[] = {a0, a1, a2, a3, a4, a5, NULL};
+    struct cli_opts o;
+    ASSERT_EQ(parse_writable(&o, argv, 6), CLI_RUN);
+    ASSERT_STREQ(a4, "redis://sensor:xxxxxxxxxx@h:6379/2");
+    ASSERT_STREQ(a5, "--redis=unix://:xxxxxx@/run/r.sock");
+    ASSERT_STREQ(o.ro.url, "unix://:s3cret@/run/r.sock"); /* the last --redis, kept apart */
+    cli_wipe(&o);
+    ASSERT_STREQ(o.redis_url, "");
+}
+
+TEST(a_redis_url_without_password_is_left_as_it_is)
+{
+    char a0[] = "postcard", a1[] = "-r", a2[] = "a", a3[] = "--redis", a4[] = "redis://sensor@h";
+    char *argv[] = {a0, a1, a2, a3, a4, NULL};
+    struct cli_opts o;
+    ASSERT_EQ(parse_writable(&o, argv, 5), CLI_RUN);
+    ASSERT_STREQ(a4, "redis://sensor@h");
+    ASSERT_STREQ(o.ro.url, "redis://sensor@h");
+}
+
+TEST(a_redis_url_too_long_is_a_usage_error_and_still_scrubbed)
+{
+    static char url[CLI_REDIS_URL_MAX + 64];
+    snprintf(url, sizeof url, "redis://:hunter2@");
+    size_t n = strlen(url);
+    memset(url + n, 'h', sizeof url - n - 1);
+    char a0[] = "postcard", a1[] = "-r", a2[] = "a", a3[] = "--redis";
+    char *argv[] = {a0, a1, a2, a3, url, NULL};
+    struct cli_opts o;
+    struct printed p;
+    argv[5] = NULL;
+    ASSERT_EQ(parse_args(&o, (const char **)argv, &p), CLI_EXIT);
+    ASSERT_EQ(o.status, 2);
+    ASSERT_STREQ(p.err, "postcard: --redis: the URL is longer than 2047 bytes\n");
+    ASSERT(strncmp(url, "redis://:xxxxxxx@", 17) == 0);
+}

@@ -149,3 +149,65 @@ TEST(url_overlong_parts_are_refused)
     snprintf(url, sizeof url, "unix:///%s", host);
     parse_bad(url, "too long", NULL);
 }
+
+/* A URL that fails leaves no password in the struct [REDIS-PASSWORD]. */
+TEST(url_error_leaves_no_password_behind)
+{
+    struct redis_url u;
+    struct err e = {""};
+    ASSERT_EQ(redis_url_parse("redis://u:hunter2@h:99999", &u, &e), -1);
+    ASSERT_STREQ(u.password, "");
+    ASSERT_EQ(redis_url_parse_with("redis://h:99999", "hunter2", &u, &e), -1);
+    ASSERT_STREQ(u.password, "");
+}
+
+/* --redis-password-file or POSTCARD_REDIS_PASSWORD: the URL names at most the user. */
+TEST(url_with_a_password_given_apart)
+{
+    struct redis_url u;
+    struct err e = {""};
+    ASSERT_EQ(redis_url_parse_with("redis://h:6380/1", "hunter2", &u, &e), 0);
+    ASSERT_STREQ(u.user, "");
+    ASSERT_STREQ(u.password, "hunter2");
+    ASSERT_EQ(u.port, 6380);
+    ASSERT_EQ(redis_url_parse_with("redis://sensor@h", "hunter2", &u, &e), 0);
+    ASSERT_STREQ(u.user, "sensor");
+    ASSERT_STREQ(u.password, "hunter2");
+    ASSERT_EQ(redis_url_parse_with("unix://sensor:@/run/r.sock?db=2", "pw:x@y", &u, &e), 0);
+    ASSERT_STREQ(u.user, "sensor");
+    ASSERT_STREQ(u.password, "pw:x@y"); /* given apart: taken as it is, not %-decoded */
+    ASSERT_STREQ(u.path, "/run/r.sock");
+    ASSERT_EQ(redis_url_parse_with("redis://sensor:other@h", "hunter2", &u, &e), -1);
+    ASSERT(strstr(e.msg, "given twice") != NULL);
+    ASSERT(strstr(e.msg, "other") == NULL && strstr(e.msg, "hunter2") == NULL);
+    ASSERT_STREQ(u.password, "");
+    char longpw[300];
+    memset(longpw, 'p', sizeof longpw - 1);
+    longpw[sizeof longpw - 1] = '\0';
+    ASSERT_EQ(redis_url_parse_with("redis://h", longpw, &u, &e), -1);
+    ASSERT_STREQ(e.msg, "redis: the password must hold 1 to 255 bytes");
+    ASSERT_EQ(redis_url_parse_with("redis://h", "", &u, &e), -1);
+}
+
+static void span_is(const char *url, const char *want)
+{
+    size_t off = 0, len = 0;
+    bool has = redis_url_password_span(url, &off, &len);
+    if (want == NULL && has)
+        TEST_FAIL("%s: a password span at %zu+%zu", url, off, len);
+    if (want != NULL && (!has || len != strlen(want) || memcmp(url + off, want, len) != 0))
+        TEST_FAIL("%s: span %d %zu+%zu, want \"%s\"", url, has, off, len, want);
+}
+
+/* The bytes the command line is scrubbed of: as written, %-encoded, up to the last '@'. */
+TEST(url_password_span_is_the_password_as_written)
+{
+    span_is("redis://:pw@h", "pw");
+    span_is("redis://u:p%40w@x@h:1/2", "p%40w@x");
+    span_is("unix://u:s3cret@/run/r.sock?db=1", "s3cret");
+    span_is("rediss://u:tls-pw@h", "tls-pw");
+    span_is("redis://u@h", NULL);
+    span_is("redis://u:@h", NULL);
+    span_is("redis://h/0?x=a:b@c", NULL);
+    span_is("h:pw@x", NULL);
+}

@@ -2,7 +2,8 @@
  * flow.c — flow table.
  *
  *  - All flow slots are allocated once (calloc: pages are touched only as
- *    flows use them); a free list recycles them, so no per-packet malloc.
+ *    flows first use them, so memory follows the most flows ever held, not
+ *    --max-flows); a free list recycles them, so no per-packet malloc.
  *  - Buckets are chained; the bucket hash is symmetric (both directions of a
  *    flow land in the same bucket) and is SipHash-1-3 (siphash.h) of the whole
  *    tuple under a key drawn from the run's random seed: without the key an
@@ -48,7 +49,8 @@
 
 struct flow_table {
     struct flow *slots;     /* max_flows flows */
-    struct flow *free_list; /* unused slots, chained by hnext */
+    size_t n_fresh;         /* slots handed out at least once (the rest were never touched) */
+    struct flow *free_list; /* slots used before and free again, chained by hnext */
     struct flow **buckets;  /* hash chains */
     size_t n_buckets;       /* power of two */
     size_t max_flows;       /* hard cap */
@@ -76,11 +78,7 @@ struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn o
     while (ft->n_buckets < ft->max_flows)
         ft->n_buckets <<= 1;
     ft->buckets = xcalloc(ft->n_buckets, sizeof *ft->buckets);
-    ft->slots = xcalloc(ft->max_flows, sizeof *ft->slots);
-    for (size_t i = ft->max_flows; i-- > 0;) {
-        ft->slots[i].hnext = ft->free_list;
-        ft->free_list = &ft->slots[i];
-    }
+    ft->slots = xcalloc(ft->max_flows, sizeof *ft->slots); /* untouched until used */
     for (int v = 0; v < FLOW_EVC_COUNT; v++)
         for (int i = 0; i < FLOW_TC_COUNT; i++)
             lru_init(&ft->lists[v][i]);
@@ -350,10 +348,14 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
         }
         flow_release(ft, f, FLOW_END_REUSED);
     }
-    if (ft->free_list == NULL) /* [FLOW-TABLE-FULL] */
+    if (ft->free_list == NULL && ft->n_fresh == ft->max_flows) /* [FLOW-TABLE-FULL] */
         flow_release(ft, eviction_victim(ft), FLOW_END_EVICTED);
-    f = ft->free_list;
-    ft->free_list = f->hnext;
+    if (ft->free_list != NULL) {
+        f = ft->free_list;
+        ft->free_list = f->hnext;
+    } else {
+        f = &ft->slots[ft->n_fresh++]; /* its page is touched now, not at start */
+    }
     memset(f, 0, sizeof *f);
     f->is_used = true;
     f->hash = h;

@@ -14,7 +14,8 @@ memory each kind of tracked flow costs (the figures of docs/limits.md).
 3. Memory per tracked flow, by kind: peak RSS with N and with 2N flows of one kind held open
    at once (--max-flows 1,000,000 for both): (RSS(2N) - RSS(N)) / N. Kinds: embryonic (a SYN),
    other (an HTTP exchange, classified and bypassed), mail (an SMTP session up to its QUIT),
-   tls (an IMAPS session through its handshake and certificates).
+   tls (an IMAPS session through its handshake and certificates), tls-hello (an IMAPS session
+   whose handshake is under way: the ClientHello sent, no answer yet).
 
 Captures are built once in build/bench/ and kept. BENCH_RUNS (default 3): runs per timing,
 the median is shown.
@@ -149,9 +150,10 @@ def normal():
 
 # --- 3. memory per flow ---------------------------------------------------------------
 
-def conversation(pcap, server_port):
+def conversation(pcap, server_port, first_bytes_only=False):
     """The packets of the capture's conversation with server_port, up to its first FIN or
-    RST (left out, so the flow stays open)."""
+    RST (left out, so the flow stays open); first_bytes_only: up to the client's first
+    payload."""
     for s in mkflood.sessions([os.path.join(PCAPS, pcap)]):
         ihl = (s[0][2][14] & 15) * 4
         if server_port in struct.unpack_from(">HH", s[0][2], 14 + ihl):
@@ -160,6 +162,10 @@ def conversation(pcap, server_port):
                 if f[14 + ihl + 13] & 0x05:  # FIN or RST
                     break
                 out.append((t, orig, f))
+                to_server = struct.unpack_from(">H", f, 14 + ihl + 2)[0] == server_port
+                data = len(f) > 14 + ihl + (f[14 + ihl + 12] >> 4) * 4
+                if first_bytes_only and to_server and data:
+                    break
             return out
     raise SystemExit("no conversation with port %d in %s" % (server_port, pcap))
 
@@ -215,6 +221,8 @@ def per_flow():
          lambda n, p: replicate(conversation("smtp-plain.pcap", 25), n, p)),
         ("tls (IMAPS session, open)", 20000,
          lambda n, p: replicate(conversation("imaps-pop3s.pcap", 993), n, p)),
+        ("tls-hello (IMAPS, ClientHello)", 10000,
+         lambda n, p: replicate(conversation("imaps-pop3s.pcap", 993, True), n, p)),
     ]
     print("memory per tracked flow (peak RSS with 2N flows open minus with N, over N; "
           "--max-flows 1000000):")

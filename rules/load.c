@@ -220,12 +220,8 @@ char *rl_read_file(const char *path, size_t max, size_t *n, struct rl_perr *pe)
     char *buf = rl_xmalloc(cap);
     for (;;) {
         if (len + 1 >= cap) {
-            if (cap > max) { /* [RULES-FILE-BIG] */
-                free(buf);
-                fclose(f);
-                rl_perr_set(pe, 0, "larger than %zu bytes", max);
-                return NULL;
-            }
+            if (cap > max) /* [RULES-FILE-BIG] */
+                break;
             cap *= 2;
             buf = rl_xrealloc(buf, cap);
         }
@@ -235,7 +231,19 @@ char *rl_read_file(const char *path, size_t max, size_t *n, struct rl_perr *pe)
             break;
     }
     if (ferror(f) || len > max) {
-        rl_perr_set(pe, 0, "%s", ferror(f) ? strerror(errno) : "file too large");
+        if (ferror(f)) {
+            rl_perr_set(pe, 0, "%s", strerror(errno));
+        } else { /* [RULES-FILE-BIG]: named where the first byte past the limit is */
+            rl_perr_set(pe, max, "larger than %zu bytes", max);
+            pe->line = 1;
+            size_t bol = 0;
+            for (size_t i = 0; i < max; i++)
+                if (buf[i] == '\n') {
+                    pe->line++;
+                    bol = i + 1;
+                }
+            pe->col = (uint32_t)(max - bol + 1);
+        }
         free(buf);
         fclose(f);
         return NULL;
@@ -293,7 +301,10 @@ static void do_include(struct load *ld, const struct rl_ctx *c, const char *path
     size_t n = 0;
     char *text = rl_read_file(name, RULES_MAX_FILE_BYTES, &n, &pe);
     if (text == NULL) {
-        rl_report(c, true, off, "cannot include '%s': %s", name, pe.msg);
+        if (pe.line != 0) /* too large: said where, in the included file */
+            rl_diag_add(ld->diag, true, intern(ld->rs, name), pe.line, pe.col, "%s", pe.msg);
+        else
+            rl_report(c, true, off, "cannot include '%s': %s", name, pe.msg);
         goto out;
     }
     parse_buffer(ld, text, n, name, real);
@@ -345,13 +356,13 @@ static void load_file(struct load *ld, const char *path)
     struct rl_perr pe = {0};
     size_t n = 0;
     if (++ld->n_files > RULES_MAX_FILES) { /* [RULES-FILES-MANY] */
-        rl_diag_add(ld->diag, true, path, 0, 0, "more than %d files read by one load",
+        rl_diag_add(ld->diag, true, path, 1, 1, "not read: more than %d files read by one load",
                     RULES_MAX_FILES);
         return;
     }
     char *text = rl_read_file(path, RULES_MAX_FILE_BYTES, &n, &pe);
     if (text == NULL) {
-        rl_diag_add(ld->diag, true, path, 0, 0, "%s", pe.msg);
+        rl_diag_add(ld->diag, true, path, pe.line, pe.col, "%s", pe.msg);
         return;
     }
     char *real = realpath(path, NULL);

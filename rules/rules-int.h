@@ -39,6 +39,7 @@ struct rl_perr {
     bool is_set;                                  /* an error was found */
     bool is_nested;                               /* inside a variable's value */
     size_t off;                                   /* where (offset in the text parsed) */
+    uint32_t line, col;                           /* where, for a whole file (0: not known) */
     char msg[RULES_MSG_BYTES];                    /* what */
     unsigned n_warn;                              /* entries in warn */
     size_t warn_off[RL_PERR_WARNINGS];            /* where each warning is */

@@ -165,7 +165,7 @@ int rule_vars_load(struct rule_vars *v, const char *config_path, struct rule_dia
     size_t n = 0;
     char *text = rl_read_file(config_path, RULES_MAX_CONFIG_BYTES, &n, &pe);
     if (text == NULL) {
-        rl_diag_add(d, true, config_path, 0, 0, "%s", pe.msg);
+        rl_diag_add(d, true, config_path, pe.line, pe.col, "%s", pe.msg);
         rule_diag_free(&local);
         return -1;
     }
@@ -198,6 +198,10 @@ int rule_vars_load(struct rule_vars *v, const char *config_path, struct rule_dia
         size_t name = i;
         while (i < e && rl_is_name_char(s[i]))
             i++;
+        if (i - name > RULES_MAX_VAR_NAME) { /* [RULES-VARS-MANY] */
+            rl_report(&c, true, name, "variable name longer than %d bytes", RULES_MAX_VAR_NAME);
+            continue;
+        }
         if (i == name || !name_ok(s + name, i - name)) {
             rl_report(&c, true, name, "expected a variable name, found %s",
                       rl_show(s, e, name, show, sizeof show));

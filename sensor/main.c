@@ -16,8 +16,15 @@
  *
  * Only this file prints errors (cli.c: usage errors) and decides the exit
  * status: 0 all input read, 1 an input or output could not be used or ended
- * badly (what was read is still reported), 2 usage error (a bad filter too).
- * A run that opened no input at all writes no record and prints no summary.
+ * badly (what was read is still reported), 2 usage error (a bad filter too),
+ * 3 stdout was closed by its reader (`postcard ... | head`): the input was read
+ * no further, the run ended cleanly (docs/cli.md says why not 141). A run that
+ * opened no input at all writes no record and prints no summary.
+ *
+ * Output problems are said when they happen, not at exit: after every packet
+ * (and every live tick) the outputs' news is printed, and a closed stdout
+ * stops the capture after that packet. SIGPIPE is ignored from the start, so a
+ * closed stdout is an EPIPE the file output sees, never a death.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,6 +54,17 @@
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 static struct capture *volatile active_capture;
+
+/* Exit status: stdout was closed by its reader; the run ended cleanly (docs/cli.md). */
+#define EXIT_CUT 3
+
+/* The worse of two exit statuses: a failure (1) before a cut stdout (EXIT_CUT) before 0. */
+static int worse(int a, int b)
+{
+    if (a == 1 || b == 1)
+        return 1;
+    return a != 0 ? a : b;
+}
 
 #ifndef POSTCARD_RULES_DIR
 #define POSTCARD_RULES_DIR "/usr/local/share/postcard/rules"
@@ -152,6 +170,29 @@ static void tell_summary_failure(struct run *r)
     r->s->is_summary_err_untold = false;
 }
 
+/*
+ * The outputs' news, said at once: writing started to fail, works again (one line each, not
+ * one per record), stdout closed by its reader, which also stops the capture after the
+ * packet being handled: nothing more can be written there.
+ */
+static void tell_output_news(struct run *r)
+{
+    struct output *out = r->s->out;
+    struct err e = {""};
+    while (out->has_news && out->news != NULL && out->news(out, &e)) {
+        progress_clear(r->pg);
+        fprintf(stderr, "postcard: %s\n", e.msg);
+    }
+    if (out->is_gone && active_capture != NULL)
+        capture_break(active_capture);
+}
+
+/* Is the reading to stop: SIGINT or SIGTERM, or stdout closed by its reader? */
+static bool is_stopping(const struct run *r)
+{
+    return stop_requested || r->s->out->is_gone;
+}
+
 static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen, pc_time ts)
 {
     struct run *r = ctx;
@@ -161,6 +202,8 @@ static void on_packet(void *ctx, const uint8_t *p, size_t caplen, size_t wirelen
     }
     sensor_packet(r->s, r->link, p, caplen, wirelen, ts);
     tell_summary_failure(r); /* before the next read, which may wait for long */
+    if (r->s->out->has_news | r->s->out->is_gone) /* one test per packet */
+        tell_output_news(r);
 }
 
 static double mono_now(void)
@@ -240,6 +283,7 @@ static void live_tick(struct run *r, struct capture *c)
     if (sensor_tick(r->s, now))
         drop_warning(r);
     tell_summary_failure(r); /* the tick writes --summary FILE live */
+    tell_output_news(r);     /* and pushes the outputs */
 }
 
 /* Read one capture to its end. Returns 0, or -1 after printing why. */
@@ -262,7 +306,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
     bool is_live = capture_is_live(c);
     if (is_live) /* the run's time starts now; the timers count from here */
         live_tick(r, c);
-    while (!stop_requested) {
+    while (!is_stopping(r)) {
         int n = capture_next_batch(c, on_packet, r, &e);
         if (n == -1 && stop_requested) /* a signal interrupted a blocking read */
             break;
@@ -281,6 +325,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         if (reload_requested) {
             progress_clear(pg);
             on_sighup(r);
+            tell_output_news(r); /* the old file's buffer */
         }
         if (is_live) /* after every batch, and at least every CAPTURE_WAKE_MS */
             live_tick(r, c);
@@ -297,6 +342,7 @@ static int run_capture(struct run *r, struct capture *c, struct progress *pg)
         tell_summary_failure(r);
     }
     active_capture = NULL;
+    tell_output_news(r);
     return rc;
 }
 
@@ -378,6 +424,20 @@ static int keygen(const char *path, bool is_quiet)
                 "whose reports are to merge\n",
                 path);
     return 0;
+}
+
+/*
+ * What went to stdout through stdio (--help, --version, --check-rules, report's line) is
+ * written now: a failure is said and is the exit status (EXIT_CUT for a reader that left).
+ */
+static int stdout_status(int status)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return status;
+    int err = errno;
+    fprintf(stderr, "postcard: stdout: %s\n", err != 0 ? strerror(err) : "write error");
+    return worse(status, err == EPIPE ? EXIT_CUT : 1);
 }
 
 /* Before anything slow: a SIGHUP or SIGTERM sent early is not fatal. */
@@ -476,7 +536,7 @@ static int run_live(struct run *r, const struct cli_opts *o, const char *filter)
 static int run_files(struct run *r, const struct cli_opts *o, const char *filter)
 {
     int status = 0;
-    for (int i = 0; i < o->n_files && !stop_requested; i++) {
+    for (int i = 0; i < o->n_files && !is_stopping(r); i++) {
         struct err e = {""};
         struct capture *c = capture_open_file(o->files[i], filter, &e);
         if (c == NULL) {
@@ -492,7 +552,10 @@ static int run_files(struct run *r, const struct cli_opts *o, const char *filter
     return status;
 }
 
-/* The end of the input: a late SIGHUP, the flows in progress, --summary, the summary. 0 or 1. */
+/*
+ * The end of the input: a late SIGHUP, the flows in progress, --summary, the summary. 0, 1,
+ * or EXIT_CUT when stdout's reader closed it (and nothing else failed).
+ */
 static int finish_run(struct run *r, const struct cli_opts *o)
 {
     struct sensor *s = r->s;
@@ -500,7 +563,8 @@ static int finish_run(struct run *r, const struct cli_opts *o)
     int status = 0;
     if (reload_requested)
         on_sighup(r);
-    sensor_finish(s);
+    sensor_finish(s); /* a loss in its flush is counted in out->failed, tested below */
+    tell_output_news(r);
     if (s->is_live) /* the last stats record's interval: since the one before */
         drop_warning(r);
     if (s->summary_err.msg[0] != '\0') { /* the last --summary FILE could not be written */
@@ -512,17 +576,18 @@ static int finish_run(struct run *r, const struct cli_opts *o)
         if (out->summary != NULL) /* the Redis writer's figures, after it drained what it could */
             out->summary(out, stderr);
     }
-    if (out->failed) {
+    if (out->failed > out->cut) { /* those after stdout's reader left are said by the cut */
         fprintf(stderr, "postcard: %s: %llu records could not be written\n", out->name,
-                out->failed);
+                out->failed - out->cut);
         status = 1;
     }
-    return status;
+    return worse(status, out->is_gone ? EXIT_CUT : 0);
 }
 
 /*
- * Read every input into s, then end the run. 0, or 1 when an input or output
- * failed. When no input could be opened there was no run: no record, no summary.
+ * Read every input into s, then end the run. 0, 1 when an input or output
+ * failed, EXIT_CUT when stdout's reader closed it. When no input could be
+ * opened there was no run: no record, no summary.
  */
 static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *rules_path,
                       const char *filter)
@@ -530,8 +595,8 @@ static int run_sensor(struct sensor *s, const struct cli_opts *o, const char *ru
     struct progress pg = {!o->is_quiet && isatty(2) && o->iface == NULL, 0, 0, false};
     struct run r = {s, &pg, 0, rules_path, o->config, false, o->drop_warn, 0};
     int status = o->iface != NULL ? run_live(&r, o, filter) : run_files(&r, o, filter);
-    if (r.has_input && finish_run(&r, o) != 0)
-        status = 1;
+    if (r.has_input)
+        status = worse(status, finish_run(&r, o));
     return status;
 }
 
@@ -551,14 +616,22 @@ int main(int argc, char **argv)
     static char prog[] = "postcard", report_prog[] = "postcard report";
     struct cli_opts o;
     argv[0] = prog;
+    /* [OUT-FILE-EPIPE] a reader that closes stdout makes write(2) fail with EPIPE, which the
+     * outputs handle, rather than kill postcard with no summary and records left unsent.
+     * Ignored from the start, as systemd does for its services. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, NULL);
     switch (cli_parse(argc, argv, POSTCARD_RULES_DIR, &o)) {
     case CLI_EXIT: /* --help, --version, a usage error: said by cli.c */
-        return o.status;
+        return stdout_status(o.status);
     case CLI_REPORT: /* postcard report ...: report.c */
         argv[1] = report_prog;
-        return report_main(argc - 1, argv + 1);
+        return stdout_status(report_main(argc - 1, argv + 1));
     case CLI_CHECK_RULES:
-        return check_rules(o.rules_path, o.config);
+        return stdout_status(check_rules(o.rules_path, o.config));
     case CLI_KEYGEN:
         return keygen(o.anon_keygen, o.is_quiet);
     case CLI_RUN:

@@ -102,6 +102,7 @@
     512 /* commands pipelined before reading replies: ~10x fewer round trips */
 #define REDIS_BATCH_BYTES (1024 * 1024) /* bytes of one pipelined batch (hiredis output buffer) */
 #define REDIS_BACKOFF_MIN_MS 100        /* first reconnect delay; doubles up to backoff_max_ms */
+#define REDIS_EXIT_BACKOFF_MS 400       /* reconnect delay cap while the run ends: within the 5 s */
 #define REDIS_IDLE_WAKE_MS 200          /* the sender looks at its state this often when idle */
 #define SPOOL_SEGMENT_MIN_BYTES (64 * 1024) /* spool file size: a 64th of the cap, within these */
 #define SPOOL_SEGMENT_MAX_BYTES (16 * 1024 * 1024) /* ...so the cap is overshot by 1/64 at most */

@@ -552,13 +552,13 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e)
     return old;
 }
 
-void sensor_finish(struct sensor *s)
+int sensor_finish(struct sensor *s)
 {
     flow_end_all(s->ft);
     if (s->sum != NULL)
         summary_out(s, s->now); /* the last record, and the file: the same document */
     sensor_stats_record(s, s->now);
-    s->out->flush(s->out);
+    return s->out->flush(s->out); /* the output counted what it lost */
 }
 
 void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
@@ -640,6 +640,8 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
     fprintf(f, "  records:        %llu written", s->out->written);
     if (s->out->failed)
         fprintf(f, ", %llu failed", s->out->failed);
+    if (s->out->cut)
+        fprintf(f, " (%llu after the reader closed %s)", s->out->cut, s->out->name);
     fprintf(f, "\n");
 }
 

@@ -113,8 +113,9 @@ struct rule_engine *sensor_set_rules(struct sensor *s, struct rule_engine *e);
 void sensor_stats_record(struct sensor *s, pc_time ts);
 
 /* End of input: end every flow, the last summary record and --summary FILE, the last stats
- * record, and flush records. summary_err then says whether the file was written. */
-void sensor_finish(struct sensor *s);
+ * record, and flush records. summary_err then says whether the file was written. 0, or -1
+ * when the flush lost records (counted in out->failed). */
+int sensor_finish(struct sensor *s);
 
 /* Human-readable run summary (stderr at exit). */
 void sensor_print_summary(const struct sensor *s, FILE *f, bool live);

@@ -143,8 +143,8 @@ void sensor_stats_record(struct sensor *s, pc_time ts)
         j_u64(j, name, st->mail_anomalies[a]);
     }
     j_obj_end(j);
-    j_obj(j, "outputs");
-    j_u64(j, "records", s->out->written);
+    j_obj(j, "outputs"); /* stdout or -w FILE (the tee's counts), then each output's own */
+    j_u64(j, "records", s->out->written + s->out->buffered);
     j_u64(j, "failed", s->out->failed);
     if (s->out->stats != NULL)
         s->out->stats(s->out, j);

@@ -1,9 +1,12 @@
 /*
  * out-tee.c — one output in front of several: each record goes to every
- * output whose type mask takes it. The tee counts a record written when
- * every output that takes it accepted it, and failed when one could not
- * write it, then or later (an output that loses records it held moves them
- * to its failed count: so does the tee).
+ * output whose type mask takes it. The run's record counts (the summary's
+ * records line, the stats record's outputs) are those of the first output,
+ * stdout or -w FILE, which takes every record and counts a record written
+ * only once its line is in the file; the others (Redis) tell their own
+ * figures through stats() and summary(). Something to tell at once
+ * (has_news) or an output whose reader went away (is_gone) is the tee's as
+ * soon as it is any of its outputs'.
  */
 #include <assert.h>
 #include <stdbool.h>
@@ -51,94 +54,79 @@ unsigned rec_types_parse(const char *list)
     return mask;
 }
 
-/* Failed counts of the outputs before a call, to see what the call lost. */
-static void failed_before(const struct out_tee *tee, unsigned long long *f0)
+/* After every call: the first output's counts, and any output's news or departure. */
+static void mirror(struct output *o, const struct out_tee *tee)
 {
-    for (size_t i = 0; i < tee->n; i++)
-        f0[i] = tee->outs[i]->failed;
-}
-
-/*
- * Records the outputs had accepted and lost during a call (less `current`, the record of a
- * write that an output refused): no longer written, failed. Outputs that lost records lost
- * the same ones as far as the tee can tell: the largest loss counts.
- */
-static void settle(struct output *o, const struct out_tee *tee, const unsigned long long *f0,
-                   const bool *current)
-{
-    unsigned long long lost = 0;
+    if (tee->n == 0)
+        return;
+    const struct output *first = tee->outs[0];
+    o->written = first->written;
+    o->buffered = first->buffered;
+    o->failed = first->failed;
+    o->cut = first->cut;
     for (size_t i = 0; i < tee->n; i++) {
-        unsigned long long k = tee->outs[i]->failed - f0[i];
-        if (current != NULL && current[i] && k > 0)
-            k--;
-        if (k > lost)
-            lost = k;
+        o->has_news |= tee->outs[i]->has_news;
+        o->is_gone |= tee->outs[i]->is_gone;
     }
-    if (lost > o->written)
-        lost = o->written;
-    o->written -= lost;
-    o->failed += lost;
 }
 
 static int tee_write(struct output *o, enum rec_type t, const char *line, size_t n)
 {
     struct out_tee *tee = (struct out_tee *)o;
-    unsigned long long f0[OUT_TEE_MAX];
-    bool refused[OUT_TEE_MAX] = {false};
     int rc = 0;
-    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++) {
         struct output *x = tee->outs[i];
-        if ((x->types & (1u << t)) && x->write(x, t, line, n) != 0) {
-            refused[i] = true;
+        if ((x->types & (1u << t)) && x->write(x, t, line, n) != 0)
             rc = -1;
-        }
     }
-    settle(o, tee, f0, refused);
-    if (rc == 0)
-        o->written++;
-    else
-        o->failed++;
+    mirror(o, tee);
     return rc;
 }
 
 static int tee_flush(struct output *o)
 {
     struct out_tee *tee = (struct out_tee *)o;
-    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
-    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->flush(tee->outs[i]) != 0)
             rc = -1;
-    settle(o, tee, f0, NULL);
+    mirror(o, tee);
     return rc;
 }
 
 static int tee_push(struct output *o)
 {
     struct out_tee *tee = (struct out_tee *)o;
-    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
-    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->push != NULL && tee->outs[i]->push(tee->outs[i]) != 0)
             rc = -1;
-    settle(o, tee, f0, NULL);
+    mirror(o, tee);
     return rc;
 }
 
 static int tee_reopen(struct output *o, struct err *e)
 {
     struct out_tee *tee = (struct out_tee *)o;
-    unsigned long long f0[OUT_TEE_MAX];
     int rc = 0;
-    failed_before(tee, f0);
     for (size_t i = 0; i < tee->n; i++)
         if (tee->outs[i]->reopen != NULL && tee->outs[i]->reopen(tee->outs[i], e) != 0)
             rc = -1;
-    settle(o, tee, f0, NULL);
+    mirror(o, tee);
     return rc;
+}
+
+static bool tee_news(struct output *o, struct err *e)
+{
+    struct out_tee *tee = (struct out_tee *)o;
+    for (size_t i = 0; i < tee->n; i++) {
+        struct output *x = tee->outs[i];
+        if (x->has_news && x->news != NULL && x->news(x, e))
+            return true;
+        x->has_news = false; /* an output without news() has nothing to tell */
+    }
+    o->has_news = false;
+    return false;
 }
 
 static void tee_stats(struct output *o, struct jbuf *j)
@@ -189,6 +177,7 @@ struct output *out_tee_new(struct output **outs, size_t n)
     tee->o.flush = tee_flush;
     tee->o.push = tee_push;
     tee->o.reopen = tee_reopen;
+    tee->o.news = tee_news;
     tee->o.stats = tee_stats;
     tee->o.summary = tee_summary;
     tee->o.close = tee_close;

@@ -50,21 +50,36 @@ struct output {
     /* Lines for the summary at exit, each starting with two spaces; called after the last
      * write, so an output may finish its work first. NULL: none. */
     void (*summary)(struct output *o, FILE *f);
+    /* The next thing to tell at once, into e (one line, without "postcard: "): writing
+     * started to fail, works again, the reader went away. false when nothing is left to tell
+     * (has_news is then false). NULL: never anything. */
+    bool (*news)(struct output *o, struct err *e);
     /* Flush what it can, free. 0, or -1 with e saying what could not be done (records
      * left in a spool, ...). A note that is not a failure may be left in e with 0. */
     int (*close)(struct output *o, struct err *e);
-    /* An output that holds records may lose some it had accepted (a buffer that could not be
-     * written), in any call: it then moves them from written to failed. */
-    unsigned long long written; /* records accepted (and not lost since) */
-    unsigned long long failed;  /* records that could not be written */
+    /* The counters of the run's records. A record is written once it has arrived (a whole
+     * line in the file); until then it is buffered; a record that cannot arrive is failed.
+     * written + buffered + failed = records accepted. */
+    unsigned long long written;  /* records that arrived */
+    unsigned long long buffered; /* records held, neither written nor failed yet */
+    unsigned long long failed;   /* records that could not be written */
+    unsigned long long cut;      /* of failed: lost because the reader closed the output */
+    bool has_news;               /* news() has something to tell: checked after each packet */
+    bool is_gone; /* the reader closed the output (stdout, EPIPE): nothing more can be written,
+                   * the run ends */
 };
 
 /* JSON lines to stdout (path NULL or "-") or appended to a file (reopened by reopen()), in
  * whole lines. is_live (a live capture): buffered records also go out on push() and at once
- * after an alert record; otherwise when the buffer is full, on flush() and at close(). */
+ * after an alert record; otherwise when the buffer is full, on flush() and at close().
+ * A write that fails is told once (news()) and again when writing works again; stdout closed
+ * by its reader sets is_gone. */
 struct output *out_file_open(const char *path, bool is_live, struct err *e);
 
-/* Every record to each of outs[0..n) that takes its type. The tee owns them. */
+/* Every record to each of outs[0..n) that takes its type. The tee owns them. Its counters
+ * (written, buffered, failed, cut) are those of outs[0], the output that takes every record
+ * (stdout or -w FILE): the others tell their own in stats() and summary(). has_news and
+ * is_gone: any of them. */
 struct output *out_tee_new(struct output **outs, size_t n);
 /* The tee's outputs (for counters). */
 size_t out_tee_len(const struct output *tee);

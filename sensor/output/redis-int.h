@@ -12,8 +12,17 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "sensor-limits.h"
 #include "output/out-redis.h"
 #include "output/spool.h"
+
+/* The last problem: a name or a spool path, and why (never cut: see out_redis_error). */
+#define REDIS_ERROR_BYTES (PATH_BYTES + 512)
+/* A name and a key in a struct err (256 bytes) beside a reason: longer ones are shortened. */
+#define REDIS_SHORT_NAME 81
+#define REDIS_SHORT_KEY 49
+/* Text from the server in a message: longer replies are cut, visibly ("..."). */
+#define REDIS_REPLY_TEXT 96
 
 struct redisContext;
 
@@ -31,6 +40,7 @@ struct rrec {
     uint64_t seq;            /* its sequence part */
     bool is_acked;           /* delivered (or found delivered already): leaves at the head */
     enum rrec_origin origin; /* this run's, or an earlier run's */
+    uint32_t tries;          /* commands this run sent for it (its replies lost, but one) */
     uint32_t len;            /* bytes of data */
     char data[];             /* the record, JSON without its newline */
 };
@@ -45,47 +55,52 @@ struct handoff {
 /* Counters; the writer's own, copied under the lock for stats() and summary(). Each is
  * defined by what happened to a record, never by when (docs/redis.md, "Counters"). */
 struct rstats {
-    uint64_t sent;             /* acknowledged by Redis in this run (this run's and earlier) */
-    uint64_t duplicates;       /* sent again after lost replies, found already in the stream */
-    uint64_t spooled;          /* this run's own records that went to disk, each once */
-    uint64_t replayed;         /* an earlier run's spooled records this run delivered */
-    uint64_t reconnects;       /* connections made after one was lost */
-    uint64_t connect_failures; /* attempts that failed */
-    uint64_t errors;           /* error replies */
-    uint64_t in_flight;        /* sent, reply not read yet */
-    uint64_t lost_at_exit;     /* in memory at exit, and the spool could not take them */
-    uint64_t memory;           /* records held in memory now */
-    bool is_connected;         /* a connection is up */
-    struct spool_counts sp;    /* the spool's */
-    char last_error[200];      /* the last problem ("" if none) */
+    uint64_t sent;       /* delivered by this run: acknowledged, or found in the stream after
+                          * this run sent it and lost the reply (this run's and earlier ones) */
+    uint64_t already;    /* an earlier run's, found in the stream already: not sent again */
+    uint64_t retried;    /* replies lost with a connection: sent again, or found in the stream */
+    uint64_t spooled;    /* this run's own records handed to the spool, each once */
+    uint64_t replayed;   /* an earlier run's spooled records this run delivered or found there */
+    uint64_t reconnects; /* connections made after one was lost */
+    uint64_t connect_failures;          /* attempts that failed */
+    uint64_t errors;                    /* error replies */
+    uint64_t in_flight;                 /* sent, reply not read yet */
+    uint64_t lost_at_exit;              /* in memory at exit, and the spool could not take them */
+    uint64_t memory;                    /* records held in memory now */
+    bool is_connected;                  /* a connection is up */
+    struct spool_counts sp;             /* the spool's */
+    char last_error[REDIS_ERROR_BYTES]; /* the last problem ("" if none) */
 };
 
 struct out_redis {
-    struct output o;          /* the interface (first member) */
-    struct redis_opts opt;    /* settings (strings below) */
-    char *key;                /* owned copy of opt.key */
-    struct redis_url url;     /* parsed opt.url */
-    char name[512];           /* the URL without its password, for messages */
-    pthread_t sender;         /* the sender thread */
-    pthread_t ingester;       /* the ingest thread */
-    bool has_sender;          /* to be joined */
-    bool has_ingester;        /* to be joined */
-    bool is_stopped;          /* joined, memory moved to the spool */
-    bool is_stopping;         /* close() asked the threads to finish (set under both locks) */
-    bool is_flushing;         /* summary() waits for the backlog (set under both locks) */
-    int64_t deadline;         /* monotonic ms: stop trying then (set with either, once) */
-    pthread_mutex_t hmu;      /* guards the hand-off, up to qmu */
-    pthread_cond_t hcv;       /* wakes the ingest thread: records, stop */
-    struct handoff hin[2];    /* hand-off buffers */
-    int active;               /* the one write() fills */
-    uint64_t handoff_dropped; /* records dropped: hand-off full [REDIS-HANDOFF-FULL] */
-    struct rstats pub;        /* the counters as last published */
-    pthread_mutex_t qmu;      /* guards what follows, up to "sender only" */
-    pthread_cond_t qcv;       /* wakes the sender: records, stop, ingest done */
-    pthread_cond_t cv_first;  /* wakes out_redis_open: the first connection was tried */
-    int first;                /* first connection: 0 not tried yet, 1 done, -1 refused for good */
-    struct err first_err;     /* why, when refused */
-    bool is_ingest_done;      /* the ingest thread finished */
+    struct output o;              /* the interface (first member) */
+    struct redis_opts opt;        /* settings (strings below) */
+    char *key;                    /* owned copy of opt.key */
+    struct redis_url url;         /* parsed opt.url */
+    char name[512];               /* the URL without its password, for messages */
+    char sname[REDIS_SHORT_NAME]; /* name, shortened for a struct err message */
+    char skey[REDIS_SHORT_KEY];   /* key, the same */
+    pthread_t sender;             /* the sender thread */
+    pthread_t ingester;           /* the ingest thread */
+    bool has_sender;              /* to be joined */
+    bool has_ingester;            /* to be joined */
+    bool is_stopped;              /* joined, memory moved to the spool */
+    bool is_stopping;             /* close() asked the threads to finish (set under both locks) */
+    bool is_flushing;             /* summary() waits for the backlog (set under both locks) */
+    int64_t deadline;             /* monotonic ms: stop trying then (set with either, once) */
+    pthread_mutex_t hmu;          /* guards the hand-off, up to qmu */
+    pthread_cond_t hcv;           /* wakes the ingest thread: records, stop */
+    pthread_cond_t hroom;         /* wakes write(): the ingest thread took a full buffer */
+    struct handoff hin[2];        /* hand-off buffers */
+    int active;                   /* the one write() fills */
+    uint64_t handoff_waits;       /* write() waited for room [REDIS-HANDOFF-FULL] */
+    struct rstats pub;            /* the counters as last published */
+    pthread_mutex_t qmu;          /* guards what follows, up to "sender only" */
+    pthread_cond_t qcv;           /* wakes the sender: records, stop, ingest done */
+    pthread_cond_t cv_first;      /* wakes out_redis_open: the first connection was tried */
+    int first;            /* first connection: 0 not tried yet, 1 done, -1 refused for good */
+    struct err first_err; /* why, when refused */
+    bool is_ingest_done;  /* the ingest thread finished */
     /* sender only (records' ms, seq, is_acked too): */
     struct redisContext *c; /* the connection, or NULL */
     bool has_connected;     /* a connection was made once (the next ones are reconnects) */
@@ -119,6 +134,8 @@ void out_redis_publish(struct out_redis *r);     /* counters for stats() and sum
 bool out_redis_has_backlog(struct out_redis *r); /* records not delivered yet */
 void out_redis_refill(struct out_redis *r);      /* the spool's head into memory */
 void out_redis_pop_acked(struct out_redis *r);   /* delivered records leave the head */
+/* Put x (in memory) right behind anchor: records refused while later ones may be applied. */
+void out_redis_move_behind(struct out_redis *r, struct rrec *x, struct rrec *anchor);
 
 /* redis-send.c */
 void *redis_send_main(void *arg);           /* the sender thread (arg: struct out_redis) */

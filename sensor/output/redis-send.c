@@ -31,6 +31,9 @@
  *                        connection: the record is kept, a new connection after a backoff
  *   [REDIS-PASSWORD]     never in a message, a name or a counter: only user@host is shown
  *   [REDIS-HELLO]        never HELLO 3: hiredis 0.14 cannot read RESP3
+ *   [REDIS-EXIT-RETRY]   at the end of the run the backoff is capped short: the output has only
+ *                        its flush timeout left, and a Redis restarted within it must be seen
+ *   [REDIS-MSG-FIT]      names, keys and the server's text are shortened in a struct err
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -68,14 +71,25 @@ static bool reply_starts(const redisReply *rep, const char *prefix)
            strncmp(rep->str, prefix, strlen(prefix)) == 0;
 }
 
-/* An error reply for a message: never one that would repeat the password. [REDIS-PASSWORD] */
-static const char *safe_str(const struct out_redis *r, const redisReply *rep)
+/* The text of an error reply for a message: never one that would repeat the password
+ * [REDIS-PASSWORD], and at most REDIS_REPLY_TEXT bytes of it, cut visibly ("..."), so that a
+ * message that holds it fits its buffer [REDIS-MSG-FIT]. */
+struct reply_text {
+    char s[REDIS_REPLY_TEXT + 4]; /* the text, NUL-terminated */
+};
+
+static struct reply_text safe_str(const struct out_redis *r, const redisReply *rep)
 {
+    struct reply_text t;
     if (rep->str == NULL)
-        return "?";
-    if (r->url.password[0] != '\0' && strstr(rep->str, r->url.password) != NULL)
-        return "(error text withheld: it contains the password)";
-    return rep->str;
+        snprintf(t.s, sizeof t.s, "?");
+    else if (r->url.password[0] != '\0' && strstr(rep->str, r->url.password) != NULL)
+        snprintf(t.s, sizeof t.s, "(error text withheld: it contains the password)");
+    else if (strlen(rep->str) > REDIS_REPLY_TEXT)
+        snprintf(t.s, sizeof t.s, "%.*s...", REDIS_REPLY_TEXT, rep->str);
+    else
+        snprintf(t.s, sizeof t.s, "%s", rep->str);
+    return t;
 }
 
 static bool parse_id(const char *s, uint64_t *ms, uint64_t *seq)
@@ -102,7 +116,7 @@ static enum conn_rc read_stream_top(struct out_redis *r, redisContext *c, struct
     enum conn_rc rc = CONN_OK;
     r->conn_ms = r->conn_seq = 0;
     if (rep == NULL) {
-        err_set(e, "%s: %s", r->name, c->errstr);
+        err_set(e, "%s: %s", r->sname, c->errstr);
         return CONN_RETRY;
     }
     if (rep->type == REDIS_REPLY_ARRAY) {
@@ -114,20 +128,20 @@ static enum conn_rc read_stream_top(struct out_redis *r, redisContext *c, struct
                 found = parse_id(v->str, &r->conn_ms, &r->conn_seq);
         }
         if (!found) {
-            err_set(e, "%s: XINFO STREAM %s: no last-generated-id in the reply", r->name, r->key);
+            err_set(e, "%s: XINFO STREAM %s: no last-generated-id in the reply", r->sname, r->skey);
             rc = CONN_REFUSED;
         }
     } else if (reply_starts(rep, "ERR no such key")) {
         /* no stream yet: XADD makes it */
     } else if (reply_starts(rep, "LOADING") || reply_starts(rep, "BUSY")) {
-        err_set(e, "%s: %s", r->name, safe_str(r, rep));
+        err_set(e, "%s: %s", r->sname, safe_str(r, rep).s);
         rc = CONN_RETRY;
     } else if (reply_starts(rep, "WRONGTYPE")) {
-        err_set(e, "%s: the key %s holds something other than a stream", r->name, r->key);
+        err_set(e, "%s: the key %s holds something other than a stream", r->sname, r->skey);
         rc = CONN_REFUSED;
     } else {
-        err_set(e, "%s: XINFO STREAM %s: %s", r->name, r->key,
-                rep->type == REDIS_REPLY_ERROR ? safe_str(r, rep) : "unexpected reply");
+        err_set(e, "%s: XINFO STREAM %s: %s", r->sname, r->skey,
+                rep->type == REDIS_REPLY_ERROR ? safe_str(r, rep).s : "unexpected reply");
         rc = CONN_REFUSED;
     }
     freeReplyObject(rep);
@@ -145,13 +159,13 @@ static enum conn_rc setup_command(struct out_redis *r, redisContext *c, int argc
 {
     redisReply *rep = command(c, argc, argv);
     if (rep == NULL) {
-        err_set(e, "%s: %s", r->name, c->errstr);
+        err_set(e, "%s: %s", r->sname, c->errstr);
         return CONN_RETRY;
     }
     enum conn_rc rc = CONN_OK;
     if (rep->type == REDIS_REPLY_ERROR) {
         rc = reply_starts(rep, "LOADING") || reply_starts(rep, "BUSY") ? CONN_RETRY : CONN_REFUSED;
-        err_set(e, "%s: %s: %s", r->name, what, safe_str(r, rep));
+        err_set(e, "%s: %s: %s", r->sname, what, safe_str(r, rep).s);
     }
     freeReplyObject(rep);
     return rc;
@@ -164,15 +178,15 @@ static enum conn_rc rconnect(struct out_redis *r, struct err *e)
     redisContext *c = r->url.is_unix ? redisConnectUnixWithTimeout(r->url.path, tv)
                                      : redisConnectWithTimeout(r->url.host, r->url.port, tv);
     if (c == NULL) {
-        err_set(e, "%s: cannot allocate a connection", r->name);
+        err_set(e, "%s: cannot allocate a connection", r->sname);
         return CONN_RETRY;
     }
     enum conn_rc rc = CONN_OK;
     if (c->err) {
-        err_set(e, "%s: %s", r->name, c->errstr);
+        err_set(e, "%s: %s", r->sname, c->errstr);
         rc = CONN_RETRY;
     } else if (redisSetTimeout(c, tv) != REDIS_OK) { /* [REDIS-TIMEOUT] */
-        err_set(e, "%s: cannot set the command timeout: %s", r->name, c->errstr);
+        err_set(e, "%s: cannot set the command timeout: %s", r->sname, c->errstr);
         rc = CONN_RETRY;
     }
     if (rc == CONN_OK && r->url.password[0] != '\0') { /* AUTH, never HELLO [REDIS-HELLO] */
@@ -197,12 +211,12 @@ static enum conn_rc rconnect(struct out_redis *r, struct err *e)
         const char *argv[] = {"PING"};
         redisReply *rep = command(c, 1, argv);
         if (rep == NULL) {
-            err_set(e, "%s: %s", r->name, c->errstr);
+            err_set(e, "%s: %s", r->sname, c->errstr);
             rc = CONN_RETRY;
         } else if (rep->type == REDIS_REPLY_ERROR && !reply_starts(rep, "NOPERM")) {
             rc = reply_starts(rep, "LOADING") || reply_starts(rep, "BUSY") ? CONN_RETRY
                                                                            : CONN_REFUSED;
-            err_set(e, "%s: %s", r->name, safe_str(r, rep));
+            err_set(e, "%s: %s", r->sname, safe_str(r, rep).s);
         }
         if (rep != NULL)
             freeReplyObject(rep);
@@ -215,17 +229,23 @@ static enum conn_rc rconnect(struct out_redis *r, struct err *e)
     return CONN_OK;
 }
 
-/* After a failure: the next attempt in backoff ms, +-25% so that sensors spread out. */
+/* After a failure: the next attempt in backoff ms, +-25% so that sensors spread out. Once the
+ * run ends (summary or close waiting) the delay stays short: a Redis back within the last
+ * seconds still gets the backlog [REDIS-EXIT-RETRY]. Caller holds qmu. */
 static void schedule_retry(struct out_redis *r)
 {
+    int max = r->opt.backoff_max_ms;
+    if ((r->is_flushing || r->is_stopping) && max > REDIS_EXIT_BACKOFF_MS)
+        max = REDIS_EXIT_BACKOFF_MS;
+    if (r->backoff_ms > max)
+        r->backoff_ms = max;
     r->rng ^= r->rng << 13;
     r->rng ^= r->rng >> 7;
     r->rng ^= r->rng << 17;
     int jitter = r->backoff_ms / 4;
     int d = r->backoff_ms - jitter + (jitter > 0 ? (int)(r->rng % (uint64_t)(2 * jitter + 1)) : 0);
     r->retry_at = redis_mono_ms() + d;
-    r->backoff_ms =
-        r->backoff_ms * 2 > r->opt.backoff_max_ms ? r->opt.backoff_max_ms : r->backoff_ms * 2;
+    r->backoff_ms = r->backoff_ms * 2 > max ? max : r->backoff_ms * 2;
 }
 
 /* Sender thread, no lock held (the counters: under qmu). */
@@ -305,6 +325,19 @@ static int append_command(struct out_redis *r, struct rrec *x)
     return redisAppendCommandArgv(r->c, n, argv, lens) == REDIS_OK ? 0 : -1;
 }
 
+/* A record found applied (its ID at or below the stream's top, or refused as such): sent by
+ * this run before, whose reply was lost, or an earlier run's that got there. Caller holds qmu,
+ * or is the sender with the record in its batch. */
+static void found_delivered(struct rstats *st, struct rrec *x, bool sent_before)
+{
+    x->is_acked = true;
+    if (sent_before)
+        st->sent++; /* this run put it there */
+    else
+        st->already++;
+    st->replayed += x->origin == RREC_EARLIER;
+}
+
 /* Append up to a batch of commands, then read their replies. [REDIS-LOST-REPLIES]
  * The batch is chosen under qmu; the I/O is done without it (the ingest thread only appends
  * at the tail and never frees, so the batch's records stay put). */
@@ -321,9 +354,7 @@ static void send_batch(struct out_redis *r)
             continue;
         bool has_id = x->ms != 0 || x->seq != 0;
         if (is_stream && has_id && id_le(x->ms, x->seq, r->conn_ms, r->conn_seq)) {
-            x->is_acked = true; /* applied before its reply was lost */
-            r->st.duplicates++;
-            r->st.replayed += x->origin == RREC_EARLIER;
+            found_delivered(&r->st, x, x->tries > 0); /* applied before its reply was lost */
             continue;
         }
         if (is_stream && !has_id) {
@@ -334,15 +365,17 @@ static void send_batch(struct out_redis *r)
         }
         if (append_command(r, x) != 0)
             break;
+        x->tries++;
         batch[n++] = x;
         bytes += x->len;
     }
     r->st.in_flight = n;
     out_redis_publish(r);
     pthread_mutex_unlock(&r->qmu);
-    uint64_t sent = 0, dups = 0, errors = 0, earlier = 0;
+    struct rstats d = {0}; /* what the replies say, added under qmu below */
     char why[sizeof r->st.last_error] = "";
-    bool is_lost = false;
+    size_t lost_at = n;   /* replies from here on lost with the connection */
+    bool refused = false; /* an error reply: that record was not applied */
     for (size_t i = 0; i < n; i++) {
         redisReply *rep = NULL;
         if (redisGetReply(r->c, (void **)&rep) != REDIS_OK || rep == NULL) {
@@ -351,37 +384,52 @@ static void send_batch(struct out_redis *r)
                          r->opt.timeout_ms);
             else
                 snprintf(why, sizeof why, "%s", r->c->errstr);
-            is_lost = true; /* the rest stays, IDs kept */
+            lost_at = i; /* the rest stays, IDs kept: sent again, or found in the stream */
             break;
         }
         struct rrec *x = batch[i];
         if (rep->type != REDIS_REPLY_ERROR) {
             x->is_acked = true;
-            sent++;
-            earlier += x->origin == RREC_EARLIER;
+            d.sent++;
+            d.replayed += x->origin == RREC_EARLIER;
         } else if (is_stream && strstr(rep->str, "equal or smaller than the target stream top")) {
-            x->is_acked = true; /* [REDIS-ID-ORDER] sent before, applied, reply lost */
-            dups++;
-            earlier += x->origin == RREC_EARLIER;
-        } else { /* [REDIS-ERROR-REPLY] not applied: kept, sent again later with a new ID */
-            errors++;
-            x->ms = x->seq = 0;
-            snprintf(why, sizeof why, "%s", safe_str(r, rep));
+            found_delivered(&d, x, x->tries > 1); /* [REDIS-ID-ORDER] applied, reply lost */
+        } else { /* [REDIS-ERROR-REPLY] not applied: kept, sent again later */
+            d.errors++;
+            if (x->tries == 1) { /* never applied anywhere: a new ID when sent again */
+                x->ms = x->seq = 0;
+                x->tries = 0;
+                refused = true;
+            } /* else an earlier send (reply lost) may still be applied: the ID stays */
+            snprintf(why, sizeof why, "%s", safe_str(r, rep).s);
         }
         freeReplyObject(rep);
     }
-    if (is_lost || errors > 0) {
+    d.retried = n - lost_at;
+    if (lost_at < n || d.errors > 0) {
         redisFree(r->c); /* [REDIS-STICKY-ERR] dead, or not to be trusted: a new one */
         r->c = NULL;
     }
     pthread_mutex_lock(&r->qmu);
-    r->st.sent += sent;
-    r->st.duplicates += dups;
-    r->st.replayed += earlier;
-    r->st.errors += errors;
+    if (is_stream && refused && lost_at < n) {
+        /* A record refused ahead of records whose replies were lost: those keep their IDs
+         * (they may be applied yet), so the refused one, which needs a new ID above them,
+         * goes behind the last of them, in the order they had. */
+        struct rrec *anchor = batch[n - 1];
+        for (size_t i = 0; i < lost_at; i++)
+            if (!batch[i]->is_acked && batch[i]->ms == 0 && batch[i]->seq == 0) {
+                out_redis_move_behind(r, batch[i], anchor);
+                anchor = batch[i];
+            }
+    }
+    r->st.sent += d.sent;
+    r->st.already += d.already;
+    r->st.replayed += d.replayed;
+    r->st.errors += d.errors;
+    r->st.retried += d.retried;
     r->st.in_flight = 0;
     if (why[0] != '\0')
-        out_redis_error(r, "%s: %s", r->name, why);
+        out_redis_error(r, "%s: %s", r->sname, why);
     if (r->c == NULL)
         schedule_retry(r);
     r->st.is_connected = r->c != NULL; /* c is the sender's: the others read this */
@@ -396,6 +444,7 @@ static void send_batch(struct out_redis *r)
 void *redis_send_main(void *arg)
 {
     struct out_redis *r = arg;
+    pthread_setname_np(pthread_self(), "pc-redis-send");
     struct err e = {""};
     enum conn_rc rc = rconnect(r, &e);
     pthread_mutex_lock(&r->qmu);

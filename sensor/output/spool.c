@@ -12,10 +12,13 @@
  *
  * Reading moves a cursor through the oldest segment and removes the file when
  * all of it was read; appending goes to the newest until it reaches the segment
- * size, then a new one is started. At exit the records held in memory, older
- * than anything here, go into a new segment numbered below the oldest (with
- * what was left unread of the segment being read), so the next run reads them
- * first. Segments start at number 10^12, leaving room below for prepends.
+ * size, then a new one is started. A record read back belongs to the caller from
+ * then on (it is in the Redis output's memory until delivered). At exit
+ * (spool_put_front) the records still in memory, older than anything here, go
+ * into new segments numbered below the oldest, followed by what was left unread
+ * of the segment being read, and that segment goes: the files then hold exactly
+ * the records not delivered, so the next run sends nothing twice. Segments start
+ * at number 10^12, leaving room below for what is put in front.
  *
  * Every record is checked on the way back (header syntax, length bound,
  * terminator, checksum). A record that fails ends what can be trusted of its
@@ -29,8 +32,18 @@
  *   [SPOOL-FULL-DISK]   a failed write is cut back (ftruncate) so the segment stays valid
  *   [SPOOL-PREPEND]     written under a temporary name, renamed when complete: a crash
  *                       leaves the old files whole (at worst records twice, never none)
+ *   [SPOOL-READ-BACK]   records read back are the caller's: at exit the file they came from
+ *                       is rewritten without them, even when memory is empty, or the next
+ *                       run would send them again
+ *   [SPOOL-CAP-AT-EXIT] what goes in front at exit counts against the cap like any append:
+ *                       the oldest are left out (dropped, counted), never the cap overrun
+ *   [SPOOL-EMPTY-FILE]  a segment left with no record (a write cut back, a file read to its
+ *                       end) is removed at once: no empty file stays behind
  *   [SPOOL-MANY-FILES]  a directory with more files than expected: the list is bounded
+ *   [SPOOL-LONG-PATH]   a directory name too long for a segment's path is refused at open,
+ *                       never cut short into another name
  */
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +63,7 @@
 #define SPOOL_FIRST_NUM 1000000000000ull /* 10^12: room below for prepends */
 #define SPOOL_NAME_LEN 35                /* "postcard-" + 20 digits + ".spool" */
 #define SPOOL_HDR_MAX 80                 /* "R " + 20 + "-" + 20 + " " + 20 + " " + 8 + "\n" */
+#define SPOOL_SHORT_DIR 97 /* a dir in a struct err (256 bytes) beside a reason: never cut */
 
 struct seg {
     uint64_t num;     /* file number: order of the FIFO */
@@ -59,21 +73,22 @@ struct seg {
 };
 
 struct spool {
-    char *dir;             /* the directory */
-    uint64_t max_bytes;    /* cap on the files' total size */
-    uint64_t seg_max;      /* a segment is closed at this size */
-    int lock_fd;           /* DIR/lock, flock()ed; -1 before the directory is used */
-    bool created_dir;      /* this run made DIR: removed at the end if empty */
-    struct seg *segs;      /* segments, oldest first */
-    size_t nseg;           /* in use */
-    size_t capseg;         /* allocated */
-    FILE *rf;              /* reading segs[0], or NULL */
-    FILE *wf;              /* appending to segs[nseg-1], or NULL */
-    uint64_t w_good;       /* wf: bytes known written (flushed) */
-    uint64_t w_pending;    /* wf: records appended since the last flush */
-    uint64_t w_pbytes;     /* wf: their bytes */
-    struct spool_counts c; /* counters (records, bytes, segments kept up to date) */
-    char problem[256];     /* the last problem, "" if none */
+    char *dir;                      /* the directory */
+    char sdir[SPOOL_SHORT_DIR];     /* dir for a struct err message: shortened if long */
+    uint64_t max_bytes;             /* cap on the files' total size */
+    uint64_t seg_max;               /* a segment is closed at this size */
+    int lock_fd;                    /* DIR/lock, flock()ed; -1 before the directory is used */
+    bool created_dir;               /* this run made DIR: removed at the end if empty */
+    struct seg *segs;               /* segments, oldest first */
+    size_t nseg;                    /* in use */
+    size_t capseg;                  /* allocated */
+    FILE *rf;                       /* reading segs[0], or NULL */
+    FILE *wf;                       /* appending to segs[nseg-1], or NULL */
+    uint64_t w_good;                /* wf: bytes known written (flushed) */
+    uint64_t w_pending;             /* wf: records appended since the last flush */
+    uint64_t w_pbytes;              /* wf: their bytes */
+    struct spool_counts c;          /* counters (records, bytes, segments kept up to date) */
+    char problem[PATH_BYTES + 256]; /* the last problem, "" if none: a path and why */
 };
 
 static void seg_path(const struct spool *sp, uint64_t num, const char *suffix, char *buf, size_t n)
@@ -91,12 +106,23 @@ static uint32_t fnv1a(const char *p, size_t n)
     return h;
 }
 
+/* s as it fits in n bytes: whole, or "..." and its end (a path's last components). */
+static void shorten(char *dst, size_t n, const char *s)
+{
+    size_t len = strlen(s);
+    if (len < n)
+        memcpy(dst, s, len + 1);
+    else
+        snprintf(dst, n, "...%s", s + len - (n - 4));
+}
+
 struct spool *spool_new(const char *dir, uint64_t max_bytes)
 {
     struct spool *sp = xcalloc(1, sizeof *sp);
     sp->dir = strdup(dir);
     if (sp->dir == NULL)
         abort();
+    shorten(sp->sdir, sizeof sp->sdir, dir);
     sp->max_bytes = max_bytes;
     /* a 64th of the cap, so the cap is overshot by little; bounded both ways */
     sp->seg_max = max_bytes / 64;
@@ -114,7 +140,7 @@ static int take_lock(struct spool *sp, struct err *e)
     snprintf(path, sizeof path, "%s/lock", sp->dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return err_set(e, "spool %s: %s", path, strerror(errno));
+        return err_set(e, "spool %s/lock: %s", sp->sdir, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) { /* [SPOOL-TWO-WRITERS] */
         int en = errno;
         close(fd);
@@ -122,8 +148,8 @@ static int take_lock(struct spool *sp, struct err *e)
             return err_set(e,
                            "spool %s/ is in use by another postcard (give each its own "
                            "--redis-spool)",
-                           sp->dir);
-        return err_set(e, "spool %s: %s", path, strerror(en));
+                           sp->sdir);
+        return err_set(e, "spool %s/lock: %s", sp->sdir, strerror(en));
     }
     sp->lock_fd = fd;
     return 0;
@@ -132,13 +158,16 @@ static int take_lock(struct spool *sp, struct err *e)
 int spool_open(struct spool *sp, struct err *e)
 {
     struct stat st;
+    if (strlen(sp->dir) + 1 + SPOOL_NAME_LEN + sizeof ".tmp" > PATH_BYTES) /* [SPOOL-LONG-PATH] */
+        return err_set(e, "spool directory name too long (%zu bytes; at most %zu)", strlen(sp->dir),
+                       (size_t)PATH_BYTES - 1 - SPOOL_NAME_LEN - sizeof ".tmp");
     if (stat(sp->dir, &st) != 0) {
         if (errno == ENOENT)
             return 0; /* made when first needed */
-        return err_set(e, "spool %s: %s", sp->dir, strerror(errno));
+        return err_set(e, "spool %s: %s", sp->sdir, strerror(errno));
     }
     if (!S_ISDIR(st.st_mode))
-        return err_set(e, "spool %s: not a directory", sp->dir);
+        return err_set(e, "spool %s: not a directory", sp->sdir);
     return take_lock(sp, e);
 }
 
@@ -150,7 +179,7 @@ static int ensure_dir(struct spool *sp, struct err *e)
     if (mkdir(sp->dir, 0700) == 0)
         sp->created_dir = true;
     else if (errno != EEXIST)
-        return err_set(e, "spool %s: %s", sp->dir, strerror(errno));
+        return err_set(e, "spool %s: %s", sp->sdir, strerror(errno));
     return take_lock(sp, e);
 }
 
@@ -305,8 +334,26 @@ static void seg_drop_first(struct spool *sp, uint64_t *unread_to)
     sp->c.bytes -= s->bytes;
     sp->c.segments--;
     seg_path(sp, s->num, "", path, sizeof path);
-    unlink(path);
+    if (unlink(path) != 0 && errno != ENOENT) /* left behind, the next run would read it again */
+        set_problem(sp, "spool %s: cannot remove %s: %s", sp->dir, path, strerror(errno));
     memmove(&sp->segs[0], &sp->segs[1], (sp->nseg - 1) * sizeof *sp->segs);
+    sp->nseg--;
+}
+
+/* Remove the newest segment, which holds no record (a write to it failed), and its file. */
+static void seg_drop_last(struct spool *sp)
+{
+    struct seg *s = &sp->segs[sp->nseg - 1];
+    char path[PATH_BYTES];
+    assert(s->records == s->read && sp->wf == NULL);
+    if (sp->nseg == 1 && sp->rf != NULL) {
+        fclose(sp->rf);
+        sp->rf = NULL;
+    }
+    sp->c.bytes -= s->bytes;
+    sp->c.segments--;
+    seg_path(sp, s->num, "", path, sizeof path);
+    unlink(path);
     sp->nseg--;
 }
 
@@ -325,6 +372,7 @@ static void scan_one(struct spool *sp, uint64_t num, char *buf, size_t cap)
         return;
     }
     struct seg s = {num, 0, 0, (uint64_t)st.st_size};
+    uint64_t corrupt0 = sp->c.corrupt;
     if (!read_magic(f)) {
         set_problem(sp, "spool %s: not a postcard spool file: skipped", path);
         sp->c.corrupt++;
@@ -343,6 +391,10 @@ static void scan_one(struct spool *sp, uint64_t num, char *buf, size_t cap)
         }
     }
     fclose(f);
+    if (s.records == 0 && sp->c.corrupt == corrupt0) { /* [SPOOL-EMPTY-FILE] nothing in it */
+        unlink(path);
+        return;
+    }
     seg_insert(sp, sp->nseg, &s);
 }
 
@@ -352,14 +404,15 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int spool_scan(struct spool *sp)
+int spool_scan(struct spool *sp, struct err *e)
 {
     if (sp->lock_fd < 0)
         return 0; /* no directory: nothing left by a previous run */
     DIR *d = opendir(sp->dir);
     if (d == NULL) {
-        set_problem(sp, "spool %s: %s", sp->dir, strerror(errno));
-        return -1;
+        int en = errno;
+        set_problem(sp, "spool %s: %s", sp->dir, strerror(en));
+        return err_set(e, "spool %s: %s", sp->sdir, strerror(en));
     }
     size_t n = 0, cap = 0;
     uint64_t *nums = NULL;
@@ -431,6 +484,23 @@ static void write_failed(struct spool *sp)
     sp->c.records -= sp->w_pending;
     sp->c.bytes -= sp->w_pbytes;
     sp->w_pending = sp->w_pbytes = 0;
+    if (s->records == 0) /* [SPOOL-EMPTY-FILE] nothing of it was written */
+        seg_drop_last(sp);
+}
+
+/* Flushed, then on disk (fsync): called once the run's last record went to the spool, so a
+ * failure is said before the summary, not lost with the handle at spool_free. */
+int spool_sync(struct spool *sp, struct err *e)
+{
+    if (spool_flush(sp, e) != 0)
+        return -1;
+    if (sp->wf != NULL && fsync(fileno(sp->wf)) != 0) {
+        int en = errno;
+        set_problem(sp, "spool %s: %s: the records kept may not be on disk", sp->dir, strerror(en));
+        return err_set(e, "spool %s: %s: the records kept may not be on disk", sp->sdir,
+                       strerror(en));
+    }
+    return 0;
 }
 
 int spool_flush(struct spool *sp, struct err *e)
@@ -442,7 +512,7 @@ int spool_flush(struct spool *sp, struct err *e)
         uint64_t n = sp->w_pending;
         write_failed(sp);
         set_problem(sp, "spool %s: %s: %" PRIu64 " records lost", sp->dir, strerror(en), n);
-        return err_set(e, "%s", sp->problem);
+        return err_set(e, "spool %s: %s: %" PRIu64 " records lost", sp->sdir, strerror(en), n);
     }
     sp->w_good += sp->w_pbytes;
     sp->w_pending = sp->w_pbytes = 0;
@@ -455,12 +525,13 @@ static int new_segment(struct spool *sp, uint64_t num, struct err *e)
     seg_path(sp, num, "", path, sizeof path);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return err_set(e, "spool %s: %s", path, strerror(errno));
+        return err_set(e, "spool %s: cannot start a file: %s", sp->sdir, strerror(errno));
     sp->wf = fdopen(fd, "wb");
     if (sp->wf == NULL) {
+        int en = errno;
         close(fd);
         unlink(path);
-        return err_set(e, "spool %s: %s", path, strerror(errno));
+        return err_set(e, "spool %s: cannot start a file: %s", sp->sdir, strerror(en));
     }
     if (fwrite(SPOOL_MAGIC, 1, sizeof SPOOL_MAGIC - 1, sp->wf) != sizeof SPOOL_MAGIC - 1 ||
         fflush(sp->wf) != 0) {
@@ -468,7 +539,7 @@ static int new_segment(struct spool *sp, uint64_t num, struct err *e)
         fclose(sp->wf);
         sp->wf = NULL;
         unlink(path);
-        return err_set(e, "spool %s: %s", path, strerror(en));
+        return err_set(e, "spool %s: cannot start a file: %s", sp->sdir, strerror(en));
     }
     struct seg s = {num, 0, 0, sizeof SPOOL_MAGIC - 1};
     seg_insert(sp, sp->nseg, &s);
@@ -530,7 +601,7 @@ int spool_append(struct spool *sp, const struct spool_item *it, struct err *e)
         uint64_t n = sp->w_pending;
         write_failed(sp);
         set_problem(sp, "spool %s: %s: %" PRIu64 " records lost", sp->dir, strerror(en), n);
-        return err_set(e, "%s", sp->problem);
+        return err_set(e, "spool %s: %s: %" PRIu64 " records lost", sp->sdir, strerror(en), n);
     }
     s->records++;
     s->bytes += w;
@@ -592,75 +663,188 @@ int spool_next(struct spool *sp, struct spool_item *it, char *buf, size_t cap)
 
 /* ---- at exit: what was in memory goes first ---------------------------------------- */
 
-int spool_prepend(struct spool *sp, int (*next)(void *ctx, struct spool_item *it), void *ctx,
-                  struct err *e)
+static unsigned digits(uint64_t v)
 {
+    unsigned n = 1;
+    for (; v >= 10; v /= 10)
+        n++;
+    return n;
+}
+
+uint64_t spool_item_bytes(const struct spool_item *it)
+{
+    /* "R " ms "-" seq " " len " " 8 hex digits "\n" data "\n": what put_record writes */
+    return 2 + digits(it->ms) + 1 + digits(it->seq) + 1 + digits(it->len) + 1 + 8 + 1 + it->len + 1;
+}
+
+/* The segments written in front: temporary files, renamed once all are complete. */
+struct front {
+    struct spool *sp; /* whose */
+    uint64_t first;   /* the number of the first */
+    struct seg *segs; /* written so far; the last is open in f */
+    size_t n;         /* in segs */
+    size_t cap;       /* numbers reserved: first .. first + cap - 1 */
+    FILE *f;          /* the one being written, or NULL */
+    int err;          /* errno of the first failure, 0 if none */
+};
+
+static bool front_failed(struct front *fr, int en)
+{
+    if (fr->err == 0)
+        fr->err = en != 0 ? en : EIO;
+    return false;
+}
+
+/* The open file written out and synced: it will replace nothing, but must be whole. */
+static bool front_close(struct front *fr)
+{
+    if (fr->f == NULL)
+        return true;
+    bool ok = fflush(fr->f) == 0 && fsync(fileno(fr->f)) == 0;
+    int en = errno;
+    if (fclose(fr->f) != 0 && ok) {
+        ok = false;
+        en = errno;
+    }
+    fr->f = NULL;
+    return ok || front_failed(fr, en);
+}
+
+static bool front_put(struct front *fr, const struct spool_item *it)
+{
+    if (fr->f != NULL && fr->segs[fr->n - 1].bytes >= fr->sp->seg_max && !front_close(fr))
+        return false;
+    if (fr->f == NULL) {
+        if (fr->n == fr->cap) /* more than announced in in_bytes: the caller's mistake */
+            return front_failed(fr, EOVERFLOW);
+        char tmp[PATH_BYTES];
+        uint64_t num = fr->first + fr->n;
+        seg_path(fr->sp, num, ".tmp", tmp, sizeof tmp);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fr->f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (fr->f == NULL) {
+            int en = errno;
+            if (fd >= 0) {
+                close(fd);
+                unlink(tmp);
+            }
+            return front_failed(fr, en);
+        }
+        fr->segs[fr->n++] = (struct seg){num, 0, 0, sizeof SPOOL_MAGIC - 1};
+        if (fwrite(SPOOL_MAGIC, 1, sizeof SPOOL_MAGIC - 1, fr->f) != sizeof SPOOL_MAGIC - 1)
+            return front_failed(fr, errno);
+    }
+    size_t w = 0;
+    if (put_record(fr->f, it, &w) != 0)
+        return front_failed(fr, errno);
+    fr->segs[fr->n - 1].records++;
+    fr->segs[fr->n - 1].bytes += w;
+    return true;
+}
+
+/* Undo: the files renamed already (the first `renamed`) and the temporary ones go. */
+static void front_discard(struct front *fr, size_t renamed)
+{
+    if (fr->f != NULL)
+        fclose(fr->f);
+    fr->f = NULL;
+    char path[PATH_BYTES];
+    for (size_t i = 0; i < fr->n; i++) {
+        seg_path(fr->sp, fr->segs[i].num, i < renamed ? "" : ".tmp", path, sizeof path);
+        unlink(path);
+    }
+}
+
+int spool_put_front(struct spool *sp, int (*next)(void *ctx, struct spool_item *it), void *ctx,
+                    uint64_t in_bytes, struct err *e)
+{
+    spool_flush(sp, NULL); /* what fails is counted lost and named in problem; go on */
+    /* [SPOOL-READ-BACK] records spool_next() handed out are the caller's: the file they came
+     * from goes, its unread rest copied behind the items */
+    bool take_first = sp->nseg > 0 && sp->segs[0].read > 0;
+    if (in_bytes == 0 && !take_first)
+        return 0;
     if (ensure_dir(sp, e) != 0)
         return -1;
-    if (spool_flush(sp, e) != 0)
-        return -1;
-    uint64_t num = sp->nseg ? sp->segs[0].num - 1 : SPOOL_FIRST_NUM;
-    char tmp[PATH_BYTES], path[PATH_BYTES];
-    seg_path(sp, num, ".tmp", tmp, sizeof tmp);
-    seg_path(sp, num, "", path, sizeof path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (f == NULL) {
-        int en = errno;
-        if (fd >= 0)
-            close(fd);
-        return err_set(e, "spool %s: %s", tmp, strerror(en));
+    struct seg *s0 = take_first ? &sp->segs[0] : NULL;
+    uint64_t rest = 0; /* bytes of s0 not read yet */
+    if (take_first && s0->read < s0->records) {
+        assert(sp->rf != NULL); /* spool_next keeps the file it reads open */
+        long off = ftell(sp->rf);
+        rest = off > 0 && (uint64_t)off <= s0->bytes ? s0->bytes - (uint64_t)off : s0->bytes;
     }
-    struct seg s = {num, 0, 0, sizeof SPOOL_MAGIC - 1};
-    bool ok = fwrite(SPOOL_MAGIC, 1, sizeof SPOOL_MAGIC - 1, f) == sizeof SPOOL_MAGIC - 1;
+    uint64_t base = sp->nseg > 0 ? sp->segs[0].num : SPOOL_FIRST_NUM;
+    /* a file is closed once it holds seg_max bytes, at most 17 of them its first line: the
+     * closed ones, the open one, one to spare */
+    size_t cap = (size_t)((in_bytes + rest) / (sp->seg_max - 64)) + 2;
+    if (base < cap)
+        return err_set(e, "spool %s: no file number left below %" PRIu64, sp->sdir, base);
+    /* [SPOOL-CAP-AT-EXIT] the cap holds here too: the oldest items are left out */
+    uint64_t others = sp->c.bytes - (take_first ? s0->bytes : 0);
+    uint64_t total = others + in_bytes + rest + (uint64_t)cap * (sizeof SPOOL_MAGIC - 1);
+    uint64_t skip = total > sp->max_bytes ? total - sp->max_bytes : 0;
+    struct front fr = {sp, base - cap, xcalloc(cap, sizeof(struct seg)), 0, cap, NULL, 0};
+    uint64_t left_out = 0, left_bytes = 0, copied = 0;
     struct spool_item it;
-    size_t w = 0;
+    bool ok = true;
     while (ok && next(ctx, &it) == 1) {
-        ok = put_record(f, &it, &w) == 0;
-        s.records++;
-        s.bytes += w;
-    }
-    /* the unread rest of a segment partly read: it follows, and that file goes */
-    bool take_first = sp->nseg > 0 && sp->rf != NULL && sp->segs[0].read > 0;
-    if (ok && take_first) {
-        char *buf = xmalloc(JSON_LINE_MAX + 1);
-        struct seg *f0 = &sp->segs[0];
-        const char *why = "";
-        while (ok && f0->read < f0->records &&
-               read_record(sp->rf, &it, buf, JSON_LINE_MAX + 1, &why) == RD_OK) {
-            f0->read++;
-            sp->c.records--;
-            ok = put_record(f, &it, &w) == 0;
-            s.records++;
-            s.bytes += w;
+        uint64_t b = spool_item_bytes(&it);
+        if (left_bytes < skip) {
+            left_bytes += b;
+            left_out++;
+            continue;
         }
-        if (ok && f0->read < f0->records) {
-            set_problem(sp, "spool %s: %s at record %" PRIu64 ": %" PRIu64 " records skipped",
-                        sp->dir, why, f0->read + 1, f0->records - f0->read);
-            sp->c.corrupt++;
+        ok = front_put(&fr, &it);
+    }
+    const char *why = NULL;
+    if (ok && take_first && s0->read < s0->records) {
+        char *buf = xmalloc(JSON_LINE_MAX + 1);
+        while (ok && s0->read + copied < s0->records) {
+            enum rd rr = read_record(sp->rf, &it, buf, JSON_LINE_MAX + 1, &why);
+            if (rr != RD_OK) { /* damaged: the rest is counted below */
+                if (rr == RD_EOF)
+                    why = "file shorter than it was";
+                break;
+            }
+            why = NULL;
+            ok = front_put(&fr, &it);
+            copied++;
         }
         free(buf);
     }
-    int en = ok ? 0 : errno;
-    if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) {
-        ok = false;
-        en = errno;
+    ok = ok && front_close(&fr);
+    size_t renamed = 0;
+    char tmp[PATH_BYTES], path[PATH_BYTES];
+    for (; ok && renamed < fr.n; renamed++) { /* [SPOOL-PREPEND] whole files only */
+        seg_path(sp, fr.segs[renamed].num, ".tmp", tmp, sizeof tmp);
+        seg_path(sp, fr.segs[renamed].num, "", path, sizeof path);
+        if (rename(tmp, path) != 0)
+            ok = front_failed(&fr, errno);
     }
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        en = errno;
+    if (!ok) { /* the old files stay as they were */
+        front_discard(&fr, renamed);
+        free(fr.segs);
+        set_problem(sp, "spool %s: %s: the records held in memory could not be written", sp->dir,
+                    strerror(fr.err));
+        return err_set(e, "spool %s: %s", sp->sdir, strerror(fr.err));
     }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        en = errno;
+    if (take_first) {
+        if (why != NULL) {
+            seg_path(sp, s0->num, "", path, sizeof path);
+            set_problem(sp, "spool %s: %s at record %" PRIu64 ": %" PRIu64 " records skipped", path,
+                        why, s0->read + copied + 1, s0->records - s0->read - copied);
+            sp->c.corrupt++;
+        }
+        s0->read += copied;
+        sp->c.records -= copied;
+        seg_drop_first(sp, &sp->c.corrupt_recs); /* unread now: only a damaged part */
     }
-    if (!ok) { /* [SPOOL-PREPEND] the old files stay whole */
-        unlink(tmp);
-        return err_set(e, "spool %s: %s", path, strerror(en ? en : EIO));
-    }
-    if (take_first)
-        seg_drop_first(sp, &sp->c.corrupt_recs); /* unread: only a damaged part */
-    seg_insert(sp, 0, &s);
+    for (size_t i = 0; i < fr.n; i++)
+        seg_insert(sp, i, &fr.segs[i]);
+    free(fr.segs);
+    sp->c.dropped += left_out;
+    if (sp->c.earlier > sp->c.records)
+        sp->c.earlier = sp->c.records;
     return 0;
 }
 
@@ -694,8 +878,21 @@ void spool_free(struct spool *sp)
     if (sp->rf != NULL)
         fclose(sp->rf);
     sp->rf = sp->wf = NULL;
-    while (sp->nseg > 0 && sp->segs[0].read == sp->segs[0].records)
-        seg_drop_first(sp, NULL); /* read to its end (the one also appended to) */
+    /* [SPOOL-EMPTY-FILE] no file without an unread record stays: one read to its end (also
+     * the one appended to), or one that never got a record */
+    for (size_t i = 0; i < sp->nseg;) {
+        if (sp->segs[i].read < sp->segs[i].records) {
+            i++;
+            continue;
+        }
+        char path[PATH_BYTES];
+        seg_path(sp, sp->segs[i].num, "", path, sizeof path);
+        unlink(path);
+        sp->c.bytes -= sp->segs[i].bytes;
+        sp->c.segments--;
+        memmove(&sp->segs[i], &sp->segs[i + 1], (sp->nseg - i - 1) * sizeof *sp->segs);
+        sp->nseg--;
+    }
     if (sp->lock_fd >= 0) {
         if (sp->nseg == 0 && sp->created_dir) {
             char path[PATH_BYTES];

@@ -6,7 +6,7 @@
  *
  * The spool is a FIFO of segment files in one directory; records are appended
  * at the tail (spool_append), read back from the head (spool_next), and the
- * records held in memory at exit go in front of everything (spool_prepend),
+ * records held in memory at exit go in front of everything (spool_put_front),
  * because they are older than what is on disk. See spool.c for the format.
  */
 #ifndef POSTCARD_SPOOL_H
@@ -46,8 +46,9 @@ struct spool *spool_new(const char *dir, uint64_t max_bytes);
 int spool_open(struct spool *sp, struct err *e);
 
 /* Find the segments a previous run left and count their records, checking every one.
- * Damaged parts are counted and skipped (spool_problem says which). 0, or -1 (dir unreadable). */
-int spool_scan(struct spool *sp);
+ * Damaged parts are counted and skipped (spool_problem says which). 0, or -1 with e set (the
+ * directory cannot be read). */
+int spool_scan(struct spool *sp, struct err *e);
 
 /* Append one record at the tail, creating dir and a segment when needed; past the cap the
  * oldest segment is removed (counted in dropped). Buffered: spool_flush makes it durable.
@@ -56,24 +57,36 @@ int spool_append(struct spool *sp, const struct spool_item *it, struct err *e);
 
 /* Write buffered appends to the file. 0, or -1 with e set (those records counted in lost). */
 int spool_flush(struct spool *sp, struct err *e);
+/* spool_flush, then fsync: the records kept are on disk, or e says why not. */
+int spool_sync(struct spool *sp, struct err *e);
 
 /* The oldest record, copied into buf (cap bytes: JSON_LINE_MAX is enough for any record);
  * it->data points into buf; it->is_earlier says whether an earlier run left it (those come
  * first: a run only appends behind them). 1: one record; 0: the spool is empty. Damaged
- * parts are skipped. A segment read to its end is removed at once. */
+ * parts are skipped. The record is the caller's from then on: a segment read to its end is
+ * removed at once, and spool_put_front takes the rest of a file partly read out of it. */
 int spool_next(struct spool *sp, struct spool_item *it, char *buf, size_t cap);
 
-/* Put records in front of everything the spool holds (at exit: what was in memory).
- * next() fills one item and returns 1, or 0 when there are no more. 0, or -1 with e set. */
-int spool_prepend(struct spool *sp, int (*next)(void *ctx, struct spool_item *it), void *ctx,
-                  struct err *e);
+/* The bytes one record takes in a file (its header, the data, the newline). */
+uint64_t spool_item_bytes(const struct spool_item *it);
+
+/* At exit, once: put records in front of everything the spool holds (what was in memory, older
+ * than anything on disk), and take out of the files every record spool_next() handed out (they
+ * are the caller's: delivered, or among the items given here). Called even with no item, so
+ * that the files hold only what was not delivered. next() fills one item and returns 1, or 0
+ * when there are no more; in_bytes is the sum of spool_item_bytes() over them. Past the cap
+ * the oldest items are left out and counted in dropped. 0, or -1 with e set: then the files are
+ * as they were, and the items are not in them. */
+int spool_put_front(struct spool *sp, int (*next)(void *ctx, struct spool_item *it), void *ctx,
+                    uint64_t in_bytes, struct err *e);
 
 /* Counters, and the last problem met ("" if none). */
 void spool_get_counts(const struct spool *sp, struct spool_counts *c);
 const char *spool_problem(const struct spool *sp);
 const char *spool_dir(const struct spool *sp);
 
-/* Close the files; an empty spool directory created by this run is removed. NULL is fine. */
+/* Close the files; a file with nothing left unread is removed, and so is an empty spool
+ * directory created by this run. NULL is fine. */
 void spool_free(struct spool *sp);
 
 #endif

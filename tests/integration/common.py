@@ -379,6 +379,22 @@ def wait_for(cond, what, timeout=WAIT):
 READ_SYSCALL = {"x86_64": 0, "aarch64": 63, "riscv64": 63}.get(platform.machine())
 
 
+# write(2)'s number likewise
+WRITE_SYSCALL = {"x86_64": 1, "aarch64": 64, "riscv64": 64}.get(platform.machine())
+
+
+def blocked_writing(pid, fd):
+    """True when the main thread of pid sleeps in write(2) on fd (a full pipe)."""
+    if WRITE_SYSCALL is None:
+        raise Skip("write(2)'s system call number on %s is not known here" % platform.machine())
+    try:
+        with open("/proc/%d/syscall" % pid) as fh:
+            f = fh.read().split()
+    except OSError:
+        return False
+    return len(f) >= 2 and f[0] == str(WRITE_SYSCALL) and int(f[1], 16) == fd
+
+
 def fionread(fd):
     """Bytes waiting in a pipe, read end fd."""
     return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]

@@ -5,27 +5,29 @@ Each test starts its own redis-server on a free loopback port, in a temporary di
 (--save '' --appendonly no, unless the test needs the data to survive a restart), runs
 $BUILD/postcard with the file output and --redis side by side, and compares: every record
 the file output has must be in Redis with the same bytes, in the same order, exactly once
-(streams, also across a Redis outage, a Redis killed with replies in flight, and the next
-run), at least once for lists, and as published for a subscriber (channels). Runs as every
+(streams), at least once for lists, and as published for a subscriber (channels). Runs as every
 suite does (tests/integration/common.py: test_* functions, "ok - / not ok - / skip -" lines,
 sanitizer reports checked), closing with "integration-redis: N passed, N failed, N skipped".
 
 The counters of the summary's redis line (docs/redis.md) are checked by what they mean:
-  sent        records Redis acknowledged during this run (this run's own and those an earlier
-              run left in the spool), not counting those found already delivered;
-  duplicates  ("found already delivered") records found already in the stream after a lost
-              reply, not added twice;
+  sent        records this run put in Redis: acknowledged, or (a stream) found there after this
+              run sent them and lost the reply; this run's own and an earlier run's. A stream
+              grows by exactly `sent` during a run;
+  duplicates  ("found already delivered") records an earlier run left in the spool that the
+              stream already held (that run's last batch got there, its reply did not): not
+              added twice, not counted in sent;
+  retried     ("retried after a lost reply") replies lost with a connection;
   replayed    records an earlier run left in the spool that this run delivered (sent, or
               found already delivered); never this run's own records;
-  spooled     this run's own records that went to disk (while Redis was slow or gone, or at
-              exit), each counted once.
-So every record delivered is counted once in sent + duplicates.
+  spooled     this run's own records handed to the spool (while Redis was slow or gone, or at
+              exit), each counted once;
+  backlog     (the "redis backlog" line and the last message) what the spool's files hold at
+              exit: read here record by record, as the next run will.
+So every record delivered is counted once in sent + duplicates, and a run's records are
+sent + backlog + dropped.
 
-A capture is fed to postcard -r - piece by piece (Fed) when a test acts on Redis during the
-run. What happens in between is made certain, not waited for: Redis is stopped (SIGSTOP)
-until postcard has sent a batch it cannot have answered, seen in /proc/net/tcp as bytes Redis
-has not read (rx_queue) on its side of a connection; the spool is looked at until a record
-is on disk; Redis is asked (XLEN, CLIENT LIST) until postcard has delivered or reconnected.
+Redis gone, slow or killed at chosen points, the spool and the hand-off are tested in
+test_redis_outage.py, with the helpers here.
 """
 import atexit
 import glob
@@ -137,18 +139,19 @@ class RedisServer:
             self.p.returncode, os.path.join(self.dir, "redis.log")))
 
     def _answers_or_exited(self):
-        """True once this server answers (not another one on the same port), or exited."""
+        """True once this server answers (not another one on the same port) with its data
+        loaded (a restart reads its append-only file first), or exited."""
         if self.p.poll() is not None:
             return True
         try:
             c = self.client()
             try:
-                info = c.call("INFO", "server").decode()
+                info = c.call("INFO", "server").decode() + c.call("INFO", "persistence").decode()
             finally:
                 c.close()
         except (OSError, ConnectionError, RespError):
             return False
-        return "\r\nprocess_id:%d\r\n" % self.p.pid in info
+        return "\r\nprocess_id:%d\r\n" % self.p.pid in info and "\r\nloading:0\r\n" in info
 
     def client(self, timeout=C.WAIT):
         return Resp(self.port, password=self.password, timeout=timeout)
@@ -268,12 +271,30 @@ def check_same(got, want, what):
 
 
 def summary(err):
-    """The Redis line of the summary at exit, as numbers."""
+    """The Redis lines of the summary at exit, as numbers (backlog: 0 without its line)."""
     m = re.search(r"^  redis: +(\d+) sent to .*, (\d+) spooled, (\d+) replayed, (\d+) dropped, "
-                  r"(\d+) reconnects(?:, (\d+) found already delivered)?$", err, re.M)
+                  r"(\d+) reconnects(?:, (\d+) retried after a lost reply)?"
+                  r"(?:, (\d+) found already delivered)?$", err, re.M)
     assert m, "no redis line in the summary at exit (main.c: out->summary):\n" + err[-2000:]
-    keys = ("sent", "spooled", "replayed", "dropped", "reconnects", "duplicates")
-    return {k: int(v or 0) for k, v in zip(keys, m.groups())}
+    keys = ("sent", "spooled", "replayed", "dropped", "reconnects", "retried", "duplicates")
+    out = {k: int(v or 0) for k, v in zip(keys, m.groups())}
+    b = re.search(r"^  redis backlog: +(\d+) records not delivered, kept in (.*)/ at exit "
+                  r"\(sent first by the next run\)$", err, re.M)
+    out["backlog"] = int(b.group(1)) if b else 0
+    return out
+
+
+def last_message(err):
+    """The last line of a run that left records behind: (kept, dropped, why), or None."""
+    m = re.search(r"^postcard: redis: (?:(\d+) records not delivered: kept in spool (\S+)/ "
+                  r"\(sent first by the next run\)(?:; (\d+) dropped \((.*)\))?|"
+                  r"(\d+) records dropped \((.*)\))$", err, re.M)
+    if m is None:
+        assert "postcard: redis:" not in err, "a last message of another form:\n" + err[-2000:]
+        return None
+    if m.group(1) is not None:
+        return int(m.group(1)), int(m.group(3) or 0), m.group(4) or ""
+    return 0, int(m.group(5)), m.group(6)
 
 
 def wired():
@@ -290,42 +311,6 @@ def postcard_args(tmp, cap, url, key, *extra, events="alert"):
             "--redis-spool", spool] + list(extra) + (["-r", cap] if cap else []), out, spool
 
 
-class Fed:
-    """postcard -r - (args), the capture written to its stdin in pieces of whole records, up
-    to the piece the test names: feed(n) writes pieces [next, n); finish() writes the rest,
-    closes stdin and returns (status, stdout, stderr)."""
-
-    def __init__(self, args, cap, pieces=60):
-        with open(cap, "rb") as fh:
-            self.pieces = C.pcap_chunks(fh.read(), pieces)
-        self.next = 0
-        self.pc = C.Postcard(args + ["-r", "-"])
-
-    def feed(self, upto):
-        while self.next < min(upto, len(self.pieces)):
-            self.pc.feed(self.pieces[self.next])
-            self.next += 1
-
-    def finish(self, timeout=180):
-        self.feed(len(self.pieces))
-        return self.pc.finish(timeout)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.pc.close()
-
-
-def spool_files(spool):
-    return sorted(glob.glob(os.path.join(spool, "*.spool")))
-
-
-def on_disk(spool):
-    """A spool file holds a record (more than its first line, "postcard-spool 1")."""
-    return any(os.path.getsize(f) > len("postcard-spool 1\n") for f in spool_files(spool))
-
-
 # --- every mode: every alert, identical, in order -----------------------------------------
 
 def test_stream_has_every_alert_identical_in_order():
@@ -340,8 +325,9 @@ def test_stream_has_every_alert_identical_in_order():
         entries = stream(rs.client(), "pc:alerts")
         check_same([rec for _, rec in entries], want, "stream")
         s = summary(err)
-        assert s["sent"] + s["duplicates"] == len(want), (s, len(want))
+        assert s["sent"] == len(want) and s["duplicates"] == 0, (s, len(want))
         assert s["dropped"] == 0 and s["spooled"] == 0 and s["replayed"] == 0, s
+        assert s["backlog"] == 0 and last_message(err) is None, err[-1500:]
         assert not os.path.exists(spool), "an empty spool directory was left behind"
 
 
@@ -374,6 +360,8 @@ def test_list_lpush_and_rpush():
             if push == "lpush":  # the newest at the head
                 got.reverse()
             check_same(got, file_lines(out), "list (%s)" % push)
+            s = summary(err)  # no reply lost: each pushed once, and counted once
+            assert s["sent"] == len(got) and s["retried"] == 0 and s["dropped"] == 0, s
 
 
 def test_channel_subscriber_gets_every_alert():
@@ -399,6 +387,8 @@ def test_channel_subscriber_gets_every_alert():
                     break
                 got.append(m[2].decode())
         check_same(got, file_lines(out), "channel")
+        s = summary(err)
+        assert s["sent"] == len(got) and s["dropped"] == 0, s
 
 
 def test_every_record_type_with_events_all():
@@ -427,250 +417,12 @@ def test_stats_record_counts_redis():
         assert stats, "no stats record"
         red = stats[-1]["stats"]["outputs"]["redis"]
         for k in ("sent", "queued", "spooled", "replayed", "dropped", "reconnects", "in_flight",
-                  "spool_bytes", "last_error", "connected"):
+                  "spool_bytes", "last_error", "connected", "already_delivered", "retried",
+                  "handoff_waits", "dropped_spool_full", "spool_write_errors", "spool_corrupt"):
             assert k in red, (k, red)
         assert red["connected"] is True and red["dropped"] == 0, red
         got = [json.loads(rec) for _, rec in stream(rs.client(), "pc:st")]
         assert got[-1]["event_type"] == "stats"
-
-
-# --- Redis gone, slow, killed: nothing lost, nothing twice -----------------------------------
-
-def test_redis_stopped_mid_run_then_back_exactly_once():
-    """Redis shut down (SIGTERM) or killed (SIGKILL) once it has some of the run's records,
-    started again (same port; its append-only file, fsynced at every write, keeps what it
-    acknowledged) once postcard has put records on disk: every alert once, in order; the
-    run's own records went through the spool (spooled), none came from an earlier run."""
-    wired()
-    for how in (signal.SIGTERM, signal.SIGKILL):
-        tmp = tempfile.mkdtemp(dir=TMP)
-        with RedisServer(persist=True) as rs:
-            args, out, spool = postcard_args(tmp, None, rs.url(), "pc:outage",
-                                             "--redis-queue", "50")
-            with Fed(args, alerts_capture()) as fed:
-                fed.feed(20)
-                c = rs.client()
-                C.wait_for(lambda: xlen(c, "pc:outage") > 0, "the first alerts in Redis")
-                c.close()
-                rs.stop(how)
-                fed.feed(40)
-                C.wait_for(lambda: on_disk(spool), "a record in the spool while Redis is down")
-                rs.start()
-                st, _, err = fed.finish()
-            assert st == 0, err
-            want = file_lines(out)
-            entries = stream(rs.client(), "pc:outage")
-            check_same([rec for _, rec in entries], want, "stream after %s" % how.name)
-            s = summary(err)
-            assert s["sent"] + s["duplicates"] == len(want), (how.name, s, len(want))
-            assert s["spooled"] > 0 and s["replayed"] == 0, (how.name, s)
-            assert s["reconnects"] >= 1 and s["dropped"] == 0, (how.name, s)
-            assert not spool_files(spool)
-
-
-def pause_with_a_batch_unread(rs, fed, cycle, reserve=10):
-    """Stop Redis (SIGSTOP) with a batch of postcard's in its socket, unread. A stop can also
-    catch postcard waiting for a reply that Redis had computed but not yet written (the reply
-    to its connection set-up, or to a batch): then no batch comes, so Redis is let go and
-    stopped again, with one more piece of the capture each time (whose alerts postcard sends).
-    Whether a try finds the state wanted may vary; the state the test goes on from does not."""
-    for attempt in range(60):
-        rs.pause()
-        if fed.next < len(fed.pieces) - reserve:
-            fed.feed(fed.next + 1)
-        try:
-            C.wait_for(lambda: unread_by_redis(rs.port), "a batch", timeout=3)
-            return
-        except AssertionError:  # not this time: let Redis answer, then try again
-            rs.resume()
-    raise AssertionError("no batch of postcard's was caught unread by a stopped Redis "
-                         "(cycle %d, %d tries)" % (cycle, attempt + 1))
-
-
-def test_redis_killed_repeatedly_with_replies_in_flight():
-    """Three times: Redis is stopped (SIGSTOP) until postcard has sent it a batch, a CLIENT
-    KILL is queued behind that batch, and Redis resumes: it applies what it reads of the
-    batch, then kills the connection before the replies are written. postcard sends again
-    what was not acknowledged, over a new connection, and finds the applied part there."""
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    with RedisServer() as rs:
-        # a reply never times out here: the connection ends by the kill only
-        args, out, _ = postcard_args(tmp, None, rs.url(), "pc:kill", "--redis-queue", "200",
-                                     *NO_TIMEOUT)
-        with Fed(args, alerts_capture(), pieces=40) as fed:
-            c = rs.client()
-            fed.feed(4)
-            seen = C.wait_for(lambda: postcard_connections(c), "postcard's first connection")
-            for cycle in range(3):
-                pause_with_a_batch_unread(rs, fed, cycle)
-                c.send("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
-                rs.resume()
-                assert c.reply() >= 1, "postcard's connection was not killed"
-                new = C.wait_for(lambda: postcard_connections(c) - seen,
-                                 "postcard to connect again (cycle %d)" % cycle)
-                seen |= new
-            c.close()
-            st, _, err = fed.finish()
-        assert st == 0, err
-        want = file_lines(out)
-        check_same([rec for _, rec in stream(rs.client(), "pc:kill")], want,
-                   "stream with connections killed")
-        s = summary(err)
-        assert s["reconnects"] >= 3, s
-        assert s["sent"] + s["duplicates"] == len(want) and s["dropped"] == 0, (s, len(want))
-
-
-def test_replies_lost_to_a_timeout_are_found_delivered():
-    """Redis stopped (SIGSTOP) with a batch in flight: postcard gives the connection up after
-    --redis-timeout (Redis's end is then in CLOSE_WAIT with the batch unread), and Redis,
-    resumed, applies what it reads of it. After reconnecting postcard reads the stream's last
-    ID and does not add those entries again."""
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    with RedisServer() as rs:
-        args, out, _ = postcard_args(tmp, None, rs.url(), "pc:slow", "--redis-timeout", "150")
-        with Fed(args, alerts_capture()) as fed:
-            fed.feed(10)
-            c = rs.client()
-            C.wait_for(lambda: xlen(c, "pc:slow") > 0, "the first alerts in Redis")
-            c.close()
-            rs.pause()
-            fed.feed(25)
-            C.wait_for(lambda: unread_by_redis(rs.port, "08"),
-                       "postcard to give up a connection whose batch the stopped Redis has "
-                       "not read (CLOSE_WAIT, rx_queue > 0)")
-            rs.resume()
-            st, _, err = fed.finish()
-        assert st == 0, err
-        want = file_lines(out)
-        check_same([rec for _, rec in stream(rs.client(), "pc:slow")], want,
-                   "stream after timeouts")
-        s = summary(err)
-        assert s["reconnects"] >= 1, s
-        assert s["duplicates"] > 0, "no batch was found applied after a timeout: %s" % s
-        assert s["sent"] + s["duplicates"] == len(want), (s, len(want))
-
-
-def test_redis_not_up_yet_at_start():
-    """A sensor may start before Redis: the output retries in the background, and delivers
-    while the capture still runs (stdin still open)."""
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    with RedisServer() as rs:
-        rs.stop()
-        args, out, _ = postcard_args(tmp, None, rs.url(), "pc:late")
-        with Fed(args, alerts_capture()) as fed:
-            fed.feed(25)
-            rs.start()
-            c = rs.client()
-            C.wait_for(lambda: xlen(c, "pc:late") > 0,
-                       "postcard to connect to Redis started after it, and deliver")
-            c.close()
-            st, _, err = fed.finish()
-        assert st == 0, err
-        want = file_lines(out)
-        check_same([rec for _, rec in stream(rs.client(), "pc:late")], want,
-                   "stream of a sensor started first")
-        s = summary(err)
-        assert s["sent"] + s["duplicates"] == len(want) and s["dropped"] == 0, (s, len(want))
-
-
-def test_redis_never_reachable_spool_then_next_run_sends_it_first():
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    rs = RedisServer()
-    rs.stop()  # nothing listens on its port
-    args, out, spool = postcard_args(tmp, alerts_capture(), rs.url(), "pc:later",
-                                     "--redis-timeout", "200")
-    st, _, err = run(args)
-    first = file_lines(out)
-    assert st == 1, (st, err)
-    m = re.search(r"^postcard: redis: (\d+) records not delivered: kept in spool (\S+)/ "
-                  r"\(sent first by the next run\)$", err, re.M)
-    assert m, err[-2000:]
-    assert int(m.group(1)) == len(first) and m.group(2) == spool, (m.groups(), len(first))
-    assert spool_files(spool)
-    s = summary(err)
-    assert s["sent"] == 0 and s["spooled"] == len(first) and s["replayed"] == 0, (s, len(first))
-    # the next run, Redis up: the spool first, then its own records
-    rs.start()
-    try:
-        os.unlink(out)
-        st, _, err = run(postcard_args(tmp, small_capture(), rs.url(), "pc:later")[0])
-        assert st == 0, err
-        second = file_lines(out)
-        got = [rec for _, rec in stream(rs.client(), "pc:later")]
-        check_same(got, first + second, "spool then the new run")
-        s = summary(err)
-        # its own records go to the spool's tail while the spool is not empty: some, or none
-        assert s["replayed"] == len(first) and s["spooled"] <= len(second), (s, len(first))
-        assert s["sent"] + s["duplicates"] == len(first) + len(second), \
-            (s, len(first), len(second))
-        assert not spool_files(spool)  # the directory stays: it was there before this run
-    finally:
-        rs.stop()
-
-
-def test_batch_in_flight_at_exit_is_not_sent_twice_by_the_next_run():
-    """Redis stopped (SIGSTOP) at the end of a run with a batch in flight: the run gives up
-    after the flush timeout and spools that batch with its stream IDs; Redis, resumed, then
-    applies what it reads of it. The next run reads the stream's last ID and sends only what
-    is missing: every alert once."""
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    with RedisServer() as rs:
-        args, out, spool = postcard_args(tmp, None, rs.url(), "pc:exit", "--redis-timeout",
-                                         "1000")
-        with Fed(args, alerts_capture()) as fed:
-            fed.feed(30)
-            c = rs.client()
-            C.wait_for(lambda: xlen(c, "pc:exit") > 0, "the first alerts in Redis")
-            c.close()
-            rs.pause()
-            fed.feed(45)
-            C.wait_for(lambda: unread_by_redis(rs.port), "a batch sent to the stopped Redis")
-            st, _, err = fed.finish()
-        first = file_lines(out)
-        assert st == 1 and "records not delivered: kept in spool" in err, (st, err[-1500:])
-        kept = int(re.search(r"redis: (\d+) records not delivered", err).group(1))
-        s = summary(err)
-        assert s["spooled"] == kept and s["replayed"] == 0, (s, kept)
-        rs.resume()
-        C.wait_for(lambda: not unread_by_redis(rs.port),
-                   "Redis to read what was sent to it while it was stopped")
-        applied = len(stream(rs.client(), "pc:exit"))
-        assert len(first) - kept < applied < len(first), (applied, kept, len(first))
-        os.unlink(out)
-        st, _, err = run(postcard_args(tmp, small_capture(), rs.url(), "pc:exit")[0])
-        assert st == 0, err
-        second = file_lines(out)
-        got = [rec for _, rec in stream(rs.client(), "pc:exit")]
-        check_same(got, first + second, "stream after a stalled exit and a new run")
-        s = summary(err)
-        assert s["duplicates"] > 0, "the batch applied after the timeout was not recognised: %s" % s
-        assert s["replayed"] == kept and s["spooled"] <= len(second), (s, kept)
-        assert s["sent"] + s["duplicates"] == kept + len(second), (s, kept, len(second))
-        assert not spool_files(spool)
-
-
-def test_spool_cap_drops_the_oldest_and_says_so():
-    wired()
-    tmp = tempfile.mkdtemp(dir=TMP)
-    rs = RedisServer()
-    rs.stop()
-    args, out, spool = postcard_args(tmp, alerts_capture(), rs.url(), "pc:cap",
-                                     "--redis-spool-max", "1", "--redis-queue", "10",
-                                     "--redis-timeout", "100")
-    st, _, err = run(args)
-    assert st == 1, err
-    m = re.search(r"redis: (\d+) records not delivered: kept in spool .*; (\d+) dropped "
-                  r"\((\d+) oldest, over the spool cap", err)
-    assert m, err[-2000:]
-    kept, dropped = int(m.group(1)), int(m.group(2))
-    assert kept + dropped == len(file_lines(out)), (kept, dropped)
-    size = sum(os.path.getsize(f) for f in spool_files(spool))
-    assert size <= 1024 * 1024 + 64 * 1024 + 65536, size
 
 
 # --- authentication and settings --------------------------------------------------------------

@@ -167,6 +167,195 @@ TEST(limits_are_enforced_with_a_message)
     ruleset_free(rs);
 }
 
+/* Each line of a diagnostic text starts "file:line:col: " with line and col from 1. */
+static void assert_positioned(const char *text, const char *file)
+{
+    ASSERT(text[0] != '\0');
+    for (const char *l = text; *l != '\0';) {
+        const char *nl = strchr(l, '\n');
+        ASSERT(nl != NULL);
+        size_t fn = strlen(file);
+        ASSERT(strncmp(l, file, fn) == 0 && l[fn] == ':');
+        char *end;
+        long line = strtol(l + fn + 1, &end, 10), col = 0;
+        ASSERT(line >= 1 && *end == ':');
+        col = strtol(end + 1, &end, 10);
+        ASSERT(col >= 1 && end[0] == ':' && end[1] == ' ');
+        l = nl + 1;
+    }
+}
+
+static char *read_diag_of_load(const char *path, const struct rule_vars *v, unsigned *errors)
+{
+    struct ruleset *rs = ruleset_new();
+    struct rule_diag d;
+    rule_diag_init(&d);
+    ASSERT_EQ(rules_load_path(rs, path, v, &d), -1);
+    *errors = d.errors;
+    char *t = strdup(rule_diag_text(&d));
+    rule_diag_free(&d);
+    ruleset_free(rs);
+    return t;
+}
+
+/* Every bound the loader puts on a file, a set or a variable file is an error said at
+ * file:line:col, where the bound is crossed: none is dropped in silence or said of a
+ * whole file without a place. */
+TEST(every_loading_limit_is_an_error_at_file_line_col)
+{
+    char dir[64], path[160];
+    make_tmp(dir, sizeof dir);
+    unsigned errors = 0;
+
+    /* RULES_MAX_FILE_BYTES: the place is the first byte past the bound (line 2 here). */
+    snprintf(path, sizeof path, "%s/big.rules", dir);
+    FILE *f = fopen(path, "w");
+    ASSERT(f != NULL);
+    ASSERT(fputs("# big\n", f) >= 0);
+    for (size_t i = 0; i < RULES_MAX_FILE_BYTES / 64; i++)
+        ASSERT(fputs("#234567890123456789012345678901234567890123456789012345678901234", f) >= 0);
+    ASSERT_EQ(fclose(f), 0);
+    char *t = read_diag_of_load(path, NULL, &errors);
+    char want[512];
+    snprintf(want, sizeof want, "%s:2:%u: larger than %u bytes\n", path, RULES_MAX_FILE_BYTES - 5,
+             RULES_MAX_FILE_BYTES);
+    ASSERT_STREQ(t, want);
+    free(t);
+    /* ... and the same when the big file is included: said in it, not at the include. */
+    write_file(dir, "inc.rules", RULE_SID(1) "include \"big.rules\"\n");
+    snprintf(path, sizeof path, "%s/inc.rules", dir);
+    t = read_diag_of_load(path, NULL, &errors);
+    snprintf(want, sizeof want, "%s/big.rules:2:%u: larger than %u bytes\n", dir,
+             RULES_MAX_FILE_BYTES - 5, RULES_MAX_FILE_BYTES);
+    ASSERT_STREQ(t, want);
+    free(t);
+    snprintf(path, sizeof path, "%s/big.rules", dir);
+    ASSERT_EQ(unlink(path), 0);
+
+    /* RULES_MAX_CONFIG_BYTES and RULES_MAX_VAR_NAME in the variable file. */
+    snprintf(path, sizeof path, "%s/big.conf", dir);
+    f = fopen(path, "w");
+    ASSERT(f != NULL);
+    for (size_t i = 0; i < RULES_MAX_CONFIG_BYTES / 16 + 1; i++)
+        ASSERT(fputs("# 3456789012345\n", f) >= 0);
+    ASSERT_EQ(fclose(f), 0);
+    struct rule_vars *v = rule_vars_new();
+    struct rule_diag d;
+    rule_diag_init(&d);
+    ASSERT_EQ(rule_vars_load(v, path, &d), -1);
+    snprintf(want, sizeof want, "%s:%u:1: larger than %u bytes\n", path,
+             RULES_MAX_CONFIG_BYTES / 16 + 1, RULES_MAX_CONFIG_BYTES);
+    ASSERT_STREQ(rule_diag_text(&d), want);
+    rule_diag_free(&d);
+    char *name = repeat("A", "B", RULES_MAX_VAR_NAME, " = any\nOK = any\n");
+    write_file(dir, "name.conf", name);
+    free(name);
+    snprintf(path, sizeof path, "%s/name.conf", dir);
+    rule_diag_init(&d);
+    ASSERT_EQ(rule_vars_load(v, path, &d), -1);
+    snprintf(want, sizeof want, "%s:1:1: variable name longer than %d bytes\n", path,
+             RULES_MAX_VAR_NAME);
+    ASSERT_STREQ(rule_diag_text(&d), want);
+    ASSERT_STREQ(rule_vars_get(v, "OK"), "any");
+    rule_diag_free(&d);
+
+    /* RULES_MAX_VARS (three are predefined), RULES_MAX_VAR_BYTES */
+    size_t cap = 64 * (RULES_MAX_VARS + 2), o = 0;
+    char *text = malloc(cap);
+    ASSERT(text != NULL);
+    for (int i = 0; i < RULES_MAX_VARS; i++)
+        o += (size_t)snprintf(text + o, cap - o, "V%d = any\n", i);
+    write_file(dir, "many.conf", text);
+    free(text);
+    snprintf(path, sizeof path, "%s/many.conf", dir);
+    struct rule_vars *v2 = rule_vars_new();
+    rule_diag_init(&d);
+    ASSERT_EQ(rule_vars_load(v2, path, &d), -1);
+    assert_positioned(rule_diag_text(&d), path);
+    snprintf(want, sizeof want, "%s:%d:1: more than %d variables\n", path, RULES_MAX_VARS - 2,
+             RULES_MAX_VARS);
+    ASSERT(strncmp(rule_diag_text(&d), want, strlen(want)) == 0);
+    ASSERT_EQ(d.errors, 3);
+    rule_diag_free(&d);
+    rule_vars_free(v2);
+    text = repeat("LONG = [", "10.0.0.1,", RULES_MAX_VAR_BYTES / 9, "10.0.0.2]\n");
+    write_file(dir, "long.conf", text);
+    free(text);
+    snprintf(path, sizeof path, "%s/long.conf", dir);
+    rule_diag_init(&d);
+    ASSERT_EQ(rule_vars_load(v, path, &d), -1);
+    snprintf(want, sizeof want, "%s:1:8: value longer than %d bytes\n", path, RULES_MAX_VAR_BYTES);
+    ASSERT_STREQ(rule_diag_text(&d), want);
+    rule_diag_free(&d);
+    rule_vars_free(v);
+
+    /* RULES_MAX_FILES: the files of a directory past the bound are named, each at 1:1. */
+    char sub[128];
+    snprintf(sub, sizeof sub, "%s/many", dir);
+    ASSERT_EQ(mkdir(sub, 0700), 0);
+    for (int i = 0; i < RULES_MAX_FILES + 2; i++) {
+        char fn[32], rule[160];
+        snprintf(fn, sizeof fn, "many/r%05d.rules", i);
+        snprintf(rule, sizeof rule,
+                 "alert smtp any any -> any any (msg:\"x\"; mail.login; "
+                 "classtype:cleartext-login; sid:%d;)\n",
+                 i + 1);
+        write_file(dir, fn, rule);
+    }
+    t = read_diag_of_load(sub, NULL, &errors);
+    snprintf(want, sizeof want,
+             "%s/r%05d.rules:1:1: not read: more than %d files read by one load\n"
+             "%s/r%05d.rules:1:1: not read: more than %d files read by one load\n",
+             sub, RULES_MAX_FILES, RULES_MAX_FILES, sub, RULES_MAX_FILES + 1, RULES_MAX_FILES);
+    ASSERT_STREQ(t, want);
+    ASSERT_EQ(errors, 2);
+    free(t);
+
+    /* RULES_MAX_RULES and RULES_MAX_SUPPRESS: the lines past the bound. */
+    cap = 128 * (size_t)(RULES_MAX_RULES + 2);
+    text = malloc(cap);
+    ASSERT(text != NULL);
+    o = 0;
+    for (int i = 0; i < RULES_MAX_RULES + 1; i++)
+        o += (size_t)snprintf(text + o, cap - o,
+                              "alert smtp any any -> any any (msg:\"x\"; mail.login; "
+                              "classtype:cleartext-login; sid:%d;)\n",
+                              i + 1);
+    for (int i = 0; i < RULES_MAX_SUPPRESS + 1; i++)
+        o += (size_t)snprintf(text + o, cap - o, "suppress gen_id 1, sig_id 1\n");
+    struct parsed p;
+    parse(&p, text);
+    free(text);
+    snprintf(want, sizeof want,
+             "t.rules:%d:84: more than %d rules\n"
+             "t.rules:%d:1: more than %d suppress lines\n",
+             RULES_MAX_RULES + 1, RULES_MAX_RULES, RULES_MAX_RULES + 1 + RULES_MAX_SUPPRESS + 1,
+             RULES_MAX_SUPPRESS);
+    ASSERT_STREQ(rule_diag_text(&p.d), want);
+    ASSERT_EQ(ruleset_len(p.rs), RULES_MAX_RULES);
+    parsed_free(&p);
+
+    /* RULES_MAX_LIST_ITEMS, RULES_MAX_METADATA */
+    text = repeat("alert smtp [", "10.0.0.1,", RULES_MAX_LIST_ITEMS,
+                  "10.0.0.2] any -> any any " CL_TAIL);
+    parse(&p, text);
+    free(text);
+    snprintf(want, sizeof want, "t.rules:1:%d: more than %d items in a list\n",
+             13 + 9 * RULES_MAX_LIST_ITEMS, RULES_MAX_LIST_ITEMS);
+    ASSERT_STREQ(rule_diag_text(&p.d), want);
+    parsed_free(&p);
+    text = repeat("alert smtp any any -> any any (msg:\"x\"; mail.login; ", "metadata:a b; ",
+                  RULES_MAX_METADATA + 1, "classtype:cleartext-login; sid:1;)");
+    parse(&p, text);
+    free(text);
+    snprintf(want, sizeof want, "t.rules:1:%d: more than %d metadata pairs\n",
+             53 + 14 * RULES_MAX_METADATA + 9, RULES_MAX_METADATA);
+    ASSERT_STREQ(rule_diag_text(&p.d), want);
+    parsed_free(&p);
+
+    rm_tree(dir);
+}
+
 TEST(diagnostics_are_capped_and_counted)
 {
     char *text = repeat("", "bogus\n", 150, "");

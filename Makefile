@@ -5,6 +5,7 @@
 #   make test       install what is missing, build with ASan+UBSan, run every test
 #   make bench      speed against tcpdump and ndpiReader on the same captures
 #   make bench-latency  alert latency on a live link (root; docs/performance.md)
+#   make bench-flood    2 M spoofed SYNs at the default settings, memory per flow (docs/limits.md)
 #   make pcaps      regenerate pcaps/ from real servers in network namespaces (root)
 #   make lint       cppcheck and a grep for unsafe libc calls
 #   make SAN=address,undefined   sanitizer build (in build/san)
@@ -52,7 +53,7 @@ RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test deps-lint check-libs bench \
-        bench-latency \
+        bench-latency bench-flood \
         pcaps lint format format-check clean FORCE
 
 all: check-libs $(BUILD)/postcard
@@ -162,6 +163,11 @@ bench: deps-test
 bench-latency: deps-test
 	@$(MAKE) --no-print-directory all
 	@BUILD=build python3 tests/bench-latency.py
+
+bench-flood: deps-build
+	@$(call install_missing,$(BENCH_DEBS))
+	@$(MAKE) --no-print-directory all
+	@BUILD=build python3 tests/bench-flood.py
 
 pcaps:
 	bash pcaps/make-pcaps.sh

@@ -50,5 +50,5 @@ const char *const starttls_outcome_names[STARTTLS_OUTCOME_COUNT] = {
     [STARTTLS_IMPLICIT] = "implicit",       [STARTTLS_UPGRADED] = "upgraded",
     [STARTTLS_FAILED] = "failed",           [STARTTLS_REFUSED] = "refused",
     [STARTTLS_STRIPPED] = "stripped",       [STARTTLS_OFFERED_UNUSED] = "offered-unused",
-    [STARTTLS_NOT_OFFERED] = "not-offered",
+    [STARTTLS_NOT_OFFERED] = "not-offered", [STARTTLS_UNKNOWN] = "unknown",
 };

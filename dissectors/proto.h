@@ -71,10 +71,12 @@ enum starttls_outcome {
     STARTTLS_STRIPPED,       /* the offer was removed or mangled on the way */
     STARTTLS_OFFERED_UNUSED, /* offered, never asked for */
     STARTTLS_NOT_OFFERED,    /* never offered */
+    STARTTLS_UNKNOWN,        /* the part of the session seen does not show it (cut, mid-way) */
     STARTTLS_OUTCOME_COUNT
 };
 
-/* "implicit", "upgraded", "failed", "refused", "stripped", "offered-unused", "not-offered" */
+/* "implicit", "upgraded", "failed", "refused", "stripped", "offered-unused", "not-offered",
+ * "unknown" */
 extern const char *const starttls_outcome_names[STARTTLS_OUTCOME_COUNT];
 
 #endif

@@ -20,7 +20,7 @@
 #define DEFRAG_TIMEOUT_US (30 * 1000000LL) /* RFC 791 suggests 15 s; Linux uses 30 s */
 
 /* Flow table */
-#define FLOW_MAX_DEFAULT 200000 /* concurrent flows; ~1 KiB each, so ~200 MiB at most */
+#define FLOW_MAX_DEFAULT 200000 /* concurrent flows; 288 B a slot, a session 15-100 KiB more */
 #define FLOW_MAX_LIMIT 20000000 /* upper bound accepted for --max-flows */
 #define FLOW_TIMEOUT_TCP_OPEN_US (600 * 1000000LL) /* idle established TCP: SMTP idle is 300 s */
 #define FLOW_TIMEOUT_TCP_NEW_US (30 * 1000000LL)   /* handshake never completed (scans) */

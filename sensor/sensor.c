@@ -59,10 +59,14 @@ static void decide_session(struct sensor *s, struct flow *f)
     } else if (mp != NULL && !mp->is_implicit_tls)
         proto = mp->proto;
     f->is_app_decided = true;
-    if (proto_is_mail(proto))
+    if (proto_is_mail(proto)) {
         f->app = session_new(proto, tls);
-    else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports)
+        f->app->is_midstream = f->is_midstream;
+        f->app->is_tls_port = mp != NULL && mp->is_implicit_tls;
+    } else if (c->by == BY_CONTENT && c->app == PROTO_TLS && s->opts.tls_all_ports) {
         f->tls = tls_session_new(-1, NULL);
+        f->tls->is_midstream = f->is_midstream;
+    }
 }
 
 /*
@@ -126,6 +130,7 @@ static void stream_data(void *ctx, int dir, const uint8_t *p, size_t n)
             char host[256];
             f->tls = tls_session_new(ss->is_implicit ? -1 : (int)ss->proto,
                                      session_server_name(ss, host, sizeof host));
+            f->tls->is_midstream = f->is_midstream;
         }
         if (!was_tls && ss->is_upgraded)
             return; /* these bytes ended with the STARTTLS answer: TLS comes next */
@@ -211,6 +216,12 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
     classify_end(s->cl, &f->cls, NULL);
     const struct session *ss = NULL;
     const struct tls_session *ts = NULL;
+    if (why == FLOW_END_EVICTED) { /* cut: the records say so, and decide nothing more */
+        if (f->app != NULL)
+            f->app->is_cut = true;
+        if (f->tls != NULL)
+            f->tls->is_cut = true;
+    }
     if (f->app != NULL) {
         /* A "220" greeting on another port can be FTP (RFC 959): if nDPI named
          * something else and no mail port is involved, it was not mail. */
@@ -223,10 +234,14 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
         ts = f->tls;
     /* Counted here, where the records are decided (whether or not they are written): a
      * session that began and turned out not to be mail or TLS is no session. */
-    if (ss != NULL)
+    if (ss != NULL) {
         s->st.mail_sessions++;
-    if (ts != NULL)
+        s->st.mail_sessions_cut += ss->is_cut;
+    }
+    if (ts != NULL) {
         s->st.tls_sessions++;
+        s->st.tls_sessions_cut += ts->is_cut;
+    }
     if (ss != NULL && !s->opts.no_mail_records) {
         session_record(ss, f, ts, &s->eve, &s->j);
         s->out->write(s->out, REC_MAIL, s->j.buf, s->j.len);
@@ -249,8 +264,10 @@ static void flow_ended(void *ctx, struct flow *f, enum flow_end why)
     reasm_stop(&s->pool, &f->rd[0]);
     reasm_stop(&s->pool, &f->rd[1]);
     s->st.flows_ended++;
-    if (why == FLOW_END_EVICTED)
+    if (why == FLOW_END_EVICTED) {
         s->st.flows_evicted++;
+        s->st.flows_evicted_by[f->evc]++;
+    }
     if (f->proto == 6)
         s->flows_tcp++;
     else
@@ -382,6 +399,17 @@ static bool of_interest(const struct sensor *s, const struct flow *f)
     }
 }
 
+/*
+ * Has a TCP handshake just completed: the client acknowledging the server's SYN+ACK (RFC 9293
+ * §3.5)? The acknowledgement must name the server's sequence number, which a blind spoofer
+ * never saw [FLOW-EVICT-BY-VALUE].
+ */
+static bool handshake_done(const struct flow *f, const struct pkt *pk, int dir)
+{
+    return dir == 0 && (pk->tcp_flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_ACK &&
+           f->rd[1].has_syn && pk->ack == f->rd[1].next_seq;
+}
+
 static enum flow_tc tcp_class(const struct flow *f)
 {
     if (f->has_rst || ((f->tcp_flags[0] & TCP_FIN) && (f->tcp_flags[1] & TCP_FIN)))
@@ -476,6 +504,9 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
         tc = tcp_class(f);
     }
     flow_touch(s->ft, f, tc, s->last_pkt);
+    if (f->evc == FLOW_EVC_EMBRYONIC &&
+        (pk.payload_wire_len > 0 || (pk.l4 == 6 && handshake_done(f, &pk, dir))))
+        flow_raise(s->ft, f, FLOW_EVC_OTHER);
     if (f->is_bypassed)
         return;
 
@@ -501,6 +532,10 @@ void sensor_packet(struct sensor *s, int link, const uint8_t *p, size_t caplen, 
           (c->app == PROTO_TLS || (c->app != PROTO_OTHER && flow_mail_port(f) != NULL))))
         classify_packet(s->cl, &f->cls, &pk);
     judge_now(s, f);
+    /* a mail or TLS session that both sides have spoken in: what a full table keeps longest */
+    if (f->evc != FLOW_EVC_SESSION && (f->app != NULL || f->tls != NULL) &&
+        f->rd[0].delivered > 0 && f->rd[1].delivered > 0)
+        flow_raise(s->ft, f, FLOW_EVC_SESSION);
     if (!of_interest(s, f)) {
         f->is_bypassed = true;
         s->st.flows_bypassed++;
@@ -542,6 +577,15 @@ void sensor_print_summary(const struct sensor *s, FILE *f, bool live)
             (unsigned long long)s->flows_udp, (unsigned long long)st->flows_bypassed,
             (unsigned long long)st->flows_evicted,
             s->opts.no_flow_records ? "; no flow records (--no-flow-records)" : "");
+    if (st->flows_evicted > 0) /* the table was full: what it gave up, least worth first */
+        fprintf(f,
+                "  evicted:        %llu embryonic, %llu other, %llu sessions; sessions cut: "
+                "%llu mail, %llu TLS\n",
+                (unsigned long long)st->flows_evicted_by[FLOW_EVC_EMBRYONIC],
+                (unsigned long long)st->flows_evicted_by[FLOW_EVC_OTHER],
+                (unsigned long long)st->flows_evicted_by[FLOW_EVC_SESSION],
+                (unsigned long long)st->mail_sessions_cut,
+                (unsigned long long)st->tls_sessions_cut);
     fprintf(f, "  flows by protocol:");
     if (s->n_apps == 0)
         fprintf(f, " none");

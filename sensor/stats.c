@@ -19,6 +19,9 @@
 
 #include "sensor.h"
 
+_Static_assert(sizeof((struct stats *)0)->flows_evicted_by == FLOW_EVC_COUNT * sizeof(uint64_t),
+               "one eviction counter per enum flow_evc");
+
 uint64_t counter_delta32(uint64_t prev, uint64_t cur)
 {
     return (uint64_t)(uint32_t)((uint32_t)cur - (uint32_t)prev); /* [STATS-KERNEL-WRAP] */
@@ -95,6 +98,9 @@ void sensor_stats_record(struct sensor *s, pc_time ts)
     j_u64(j, "ended", st->flows_ended);
     j_u64(j, "active", st->flows_created - st->flows_ended);
     j_u64(j, "evicted", st->flows_evicted);
+    j_u64(j, "evicted_embryonic", st->flows_evicted_by[FLOW_EVC_EMBRYONIC]);
+    j_u64(j, "evicted_other", st->flows_evicted_by[FLOW_EVC_OTHER]);
+    j_u64(j, "evicted_session", st->flows_evicted_by[FLOW_EVC_SESSION]);
     j_u64(j, "bypassed", st->flows_bypassed);
     j_u64(j, "tcp", s->flows_tcp);
     j_u64(j, "udp", s->flows_udp);
@@ -104,9 +110,11 @@ void sensor_stats_record(struct sensor *s, pc_time ts)
     j_obj_end(j);
     j_obj(j, "mail");
     j_u64(j, "sessions", st->mail_sessions);
+    j_u64(j, "cut", st->mail_sessions_cut);
     j_obj_end(j);
     j_obj(j, "tls");
     j_u64(j, "sessions", st->tls_sessions);
+    j_u64(j, "cut", st->tls_sessions_cut);
     j_u64(j, "certs_parsed", certcache_parsed(s->tls.certs));
     j_u64(j, "certs_from_cache", certcache_hits(s->tls.certs));
     j_obj_end(j);

@@ -70,6 +70,7 @@ struct stats {
     uint64_t flows_created;       /* flows opened */
     uint64_t flows_ended;         /* flows closed, timed out or flushed */
     uint64_t flows_evicted;       /* flows pushed out by the table cap */
+    uint64_t flows_evicted_by[3]; /* of which, by enum flow_evc (embryonic, other, session) */
     uint64_t flows_bypassed;      /* flows classified as of no interest */
     uint64_t reasm_bytes;         /* bytes delivered in order to consumers */
     uint64_t ndpi_flows;          /* flows given to nDPI */
@@ -80,6 +81,8 @@ struct stats {
     uint64_t mail_anomalies[16];  /* dissector anomalies, by enum ev_anomaly */
     uint64_t mail_sessions;       /* mail sessions ended: one per mail record, written or not */
     uint64_t tls_sessions;        /* TLS sessions ended: one per tls record, written or not */
+    uint64_t mail_sessions_cut;   /* of the mail sessions, those whose flow was evicted */
+    uint64_t tls_sessions_cut;    /* of the TLS sessions, those whose flow was evicted */
 };
 
 /*

@@ -17,6 +17,14 @@
  *   offered-unused  offered, never asked for
  *   not-offered     no capability listing in the capture offered it (none was
  *                   seen, or the listing lacked it)
+ *   unknown         the part seen does not show it: the flow was evicted before
+ *                   the outcome was settled (a cut session), or was picked up
+ *                   mid-way with no listing, or with TLS already running
+ *
+ * A session picked up mid-way (its flow's first packet had no SYN) takes no
+ * greeting: its first server line may answer a command it never saw
+ * [SESS-MIDSTREAM]. A cut session keeps what it saw; what only its missing
+ * part would have settled is unknown, never guessed [SESS-CUT].
  *
  * Passwords never reach this file's facts: events carry user names and flags only. Its
  * buffer of unconsumed bytes does hold them, a line that arrived in pieces: the bytes the
@@ -29,7 +37,8 @@
  * and the STARTTLS reply is cut to its status. The facts themselves, and the
  * rules that read them (alerts.c), are not changed.
  *
- * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP] [SESS-WIPE]
+ * Hazards: [SESS-BUF-FULL] [SESS-CAPS-CAP] [SESS-LOGINS-CAP] [SESS-MIDSTREAM] [SESS-CUT]
+ *          [SESS-WIPE]
  *          [SESS-ANON-NAMES] with the anonymiser on, a name taken from the wire
  *          (user, path, HELO, greeting, reply text) goes through it or is not
  *          written; capabilities are protocol keywords and stay.
@@ -267,8 +276,8 @@ static void on_event(void *ctx, const struct event *ev)
     if (!was_valid && ss->is_valid)
         ss->facts_changed = true; /* the session is known to be this protocol */
     switch (ev->type) {
-    case EV_GREETING:
-        if (ss->greeting.n == 0)
+    case EV_GREETING: /* mid-way, a "greeting" may be any reply [SESS-MIDSTREAM] */
+        if (ss->greeting.n == 0 && !ss->is_midstream)
             text_set(&ss->greeting, ev->u.text);
         break;
     case EV_CAPA:
@@ -386,26 +395,32 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
 
 enum starttls_outcome session_starttls(const struct session *ss, const struct tls_session *ts)
 {
-    if (ss->is_implicit)
-        return STARTTLS_IMPLICIT;
+    if (ss->is_implicit) /* mid-way on a STARTTLS port, TLS may follow an upgrade not seen */
+        return ss->is_midstream && !ss->is_tls_port ? STARTTLS_UNKNOWN : STARTTLS_IMPLICIT;
     if (ss->starttls_requested) {
-        if (!ss->starttls_reply_seen)
-            return STARTTLS_FAILED;
+        if (!ss->starttls_reply_seen) /* never answered, or answered after the cut */
+            return ss->is_cut ? STARTTLS_UNKNOWN : STARTTLS_FAILED;
         if (!ss->starttls_ok)
             return STARTTLS_REFUSED;
         /* accepted: upgraded only if a TLS handshake followed and completed */
-        return ts != NULL && tls_session_succeeded(ts) ? STARTTLS_UPGRADED : STARTTLS_FAILED;
+        if (ts != NULL && tls_session_succeeded(ts))
+            return STARTTLS_UPGRADED;
+        if (ss->is_cut && !(ts != NULL && tls_session_failed(ts)))
+            return STARTTLS_UNKNOWN; /* [SESS-CUT] the handshake went on past the cut */
+        return STARTTLS_FAILED;
     }
     if (ss->starttls_mangled || ss->stripped_by_history)
         return STARTTLS_STRIPPED;
-    if (ss->offers_starttls)
-        return STARTTLS_OFFERED_UNUSED;
+    if (ss->offers_starttls) /* cut before the client went on: it may still have asked */
+        return ss->is_cut && !ss->went_on ? STARTTLS_UNKNOWN : STARTTLS_OFFERED_UNUSED;
+    if (!ss->caps_seen && (ss->is_cut || ss->is_midstream))
+        return STARTTLS_UNKNOWN; /* the listing, if any, was in the part not seen */
     return STARTTLS_NOT_OFFERED; /* no listing in this capture offered it */
 }
 
 bool session_starttls_settled(const struct session *ss, const struct tls_session *ts)
 {
-    if (ss->is_closed || ss->is_implicit)
+    if ((ss->is_closed && !ss->is_cut) || ss->is_implicit)
         return true; /* implicit from the start, or from the client's first bytes */
     if (!ss->client_started)
         return false; /* the client may still start with TLS */
@@ -568,6 +583,10 @@ void session_write(const struct session *ss, const struct flow *f, const struct 
     if (ss->proto == PROTO_IMAP)
         j_bool(j, "login_disabled_violated", ss->login_disabled_violated);
     j_u64(j, "anomalies", ss->anomalies);
+    if (ss->is_midstream)
+        j_bool(j, "midstream", true);
+    if (ss->is_cut)
+        j_str(j, "cut", "evicted");
     j_obj_end(j);
     if (an != NULL && anon_users_mode(an) != ANON_USERS_HASH)
         return; /* the HELO name and the paths all go: nothing is left of EVE's smtp */

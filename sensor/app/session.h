@@ -64,6 +64,9 @@ struct session {
     bool has_pending;                 /* logins[n_logins - 1] waits for its answer */
     bool pending_dropped;             /* an attempt past SESSION_MAX_LOGINS waits for it */
     bool facts_changed;               /* a fact the rules read changed (cleared by them) */
+    bool is_midstream;                /* its flow was picked up mid-way: its start not seen */
+    bool is_tls_port;                 /* on an implicit-TLS port: TLS from the first byte */
+    bool is_cut;                      /* its flow was evicted before it ended: set before close */
     uint8_t n_caps;                   /* entries in caps */
     uint8_t n_logins;                 /* entries in logins */
     uint8_t n_rcpt;                   /* entries in rcpt */
@@ -93,7 +96,8 @@ void session_gap(struct session *ss, struct starttls_memory *mem, const struct f
                  uint64_t n, struct stats *st);
 
 /* The flow ended: finish the dissector. False when the bytes were not this
- * protocol after all (then there is no record and no facts). */
+ * protocol after all (then there is no record and no facts). A session whose flow was
+ * evicted has is_cut set first: what only its missing end would have settled stays unknown. */
 bool session_close(struct session *ss, struct starttls_memory *mem, const struct flow *f,
                    struct stats *st);
 /* The "mail" object (and EVE's "smtp" one) as members of the record being built in j.
@@ -109,11 +113,13 @@ void session_record(const struct session *ss, const struct flow *f, const struct
                     const struct eve_ctx *ec, struct jbuf *j);
 const char *session_proto_name(const struct session *ss);
 
-/* What became of STARTTLS; ts: the TLS session that followed an accepted STARTTLS, or NULL */
+/* What became of STARTTLS; ts: the TLS session that followed an accepted STARTTLS, or NULL.
+ * STARTTLS_UNKNOWN when the part of the session seen does not show it: cut before it was
+ * settled, or picked up mid-way with no capability listing (or with TLS already running). */
 enum starttls_outcome session_starttls(const struct session *ss, const struct tls_session *ts);
 
 /* Is session_starttls() settled before the session ends (docs/detections.md says at which
- * packet each outcome is)? True once the session is closed. */
+ * packet each outcome is)? True once the session is closed, unless it was cut. */
 bool session_starttls_settled(const struct session *ss, const struct tls_session *ts);
 
 /* The host name the server gave in its greeting, if it looks like one (else NULL). */

@@ -23,6 +23,8 @@
  * Hazards: [TLS-SNI-CUT] [TLS-CHAIN-CAP]
  *          [TLS-ANON-NAMES] a name or an identifier of the server's own
  *          certificate must not be written when ec->anon is set.
+ *          [TLS-CUT] a session whose flow was evicted did not end: its handshake is
+ *          not finished as "ended unfinished", and handshake_complete is null.
  */
 #include "app/tlssess.h"
 
@@ -492,11 +494,12 @@ bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx)
         return ts->seen_ch || ts->seen_sh;
     struct tls_evctx c = {ts, ctx, 0};
     struct emitter em = {on_tls_event, &c};
-    if (ts->dstate != NULL)
+    if (ts->dstate != NULL && !ts->is_cut) /* [TLS-CUT] cut: the rest was not seen, not absent */
         tls_dissector.finish(ts->dstate, &em);
     release_state(ts);
     ts->is_closed = true;
     settle_suite(ts);
+    ts->is_chain_cut = ts->is_cut && ts->n_certs > 0 && !ts->certs_judged;
     if (ts->n_certs > 0)
         judge_chain(ts, ctx);          /* a chain whose message never ended: what was seen of it */
     return ts->seen_ch || ts->seen_sh; /* else no TLS was seen after all */
@@ -607,7 +610,10 @@ void tls_session_write(const struct tls_session *ts, const struct anon *an, stru
         j_null(j, "alert");
     }
     j_bool(j, "hello_retry", ts->hrr);
-    j_bool(j, "handshake_complete", tls_session_succeeded(ts));
+    if (ts->is_cut && !ts->is_done)
+        j_null(j, "handshake_complete"); /* [TLS-CUT] it went on past the cut */
+    else
+        j_bool(j, "handshake_complete", tls_session_succeeded(ts));
     j_bool(j, "certs_encrypted", ts->certs_encrypted);
     if (ts->certs_encrypted) {
         j_null(j, "certs"); /* RFC 8446 §4.4.2: sent encrypted, not seen */
@@ -620,6 +626,10 @@ void tls_session_write(const struct tls_session *ts, const struct anon *an, stru
             j_u64(j, "certs_not_analysed", ts->n_certs_seen - ts->n_certs);
     }
     j_u64(j, "anomalies", ts->anomalies);
+    if (ts->is_midstream)
+        j_bool(j, "midstream", true);
+    if (ts->is_cut)
+        j_str(j, "cut", "evicted");
     j_obj_end(j);
 }
 

@@ -80,7 +80,10 @@ struct tls_session {
     struct tls_cert_fact certs[TLS_CERTS_MAX]; /* the chain as sent */
     struct x509_cert *refs[TLS_CERTS_MAX];     /* for the trust check */
     char expect_host[256]; /* the name the server gave in its mail greeting, or "" */
-    bool is_closed;        /* the flow ended: facts are final */
+    bool is_closed;        /* the flow ended: facts are final (but for what a cut left open) */
+    bool is_midstream;     /* its flow was picked up mid-way: its start was not seen */
+    bool is_cut;           /* its flow was evicted before it ended: set before close */
+    bool is_chain_cut;     /* the certificate chain was judged at the cut, not at its end */
     /* set at the ServerHello (or HelloRetryRequest), and again by tls_session_close */
     bool has_sh;             /* a version and suite were chosen (ServerHello or HRR) */
     bool certs_encrypted;    /* TLS 1.3: certificates not visible */
@@ -111,7 +114,8 @@ bool tls_session_failed(const struct tls_session *ts);
 
 /* The flow ended: finish the dissector and judge the certificates (at the time they were
  * seen) if their chain never ended. False when no TLS was seen after all (then there is no
- * record and no facts). */
+ * record and no facts). A session whose flow was evicted has is_cut set first: a handshake
+ * in progress is then not taken to have ended unfinished. */
 bool tls_session_close(struct tls_session *ts, struct tls_ctx *ctx);
 /* The "tls" object, as a member of the record being built in j. an: --anonymize, or NULL:
  * the names of the server's certificate and the SNI are dropped (docs/anonymize.md). */

@@ -11,7 +11,9 @@
  * When each fact settles is the session's and the TLS session's business
  * (session_starttls_settled, pending logins, the chain's end); this file
  * only maps it onto the rule fields. At the flow's end every fact is final
- * and what was not decided before is decided then, as one match.
+ * and what was not decided before is decided then, as one match. A session
+ * cut by eviction has no end: it is judged once more with its facts as they
+ * stood, so no finding is decided from the part that was not seen [ALERT-CUT].
  *
  * The facts are the values the "mail" and "tls" records show (docs/eve.md),
  * read from the same structures, so a rule tests what the analyst reads.
@@ -19,6 +21,9 @@
  * With --anonymize the rules still match the real facts (addresses against
  * HOME_NET, user names, certificate names), so the same alerts fire; only
  * what is written is anonymised (eve.c, session.c, tlssess.c).
+ *
+ * Hazards: [ALERT-CUT] a cut session's facts are not final: judging them as
+ *          final would raise findings from the part never seen.
  */
 #include "detect/alerts.h"
 
@@ -121,7 +126,7 @@ static void tls_states(struct rule_facts *rf, const struct tls_session *ts, bool
               over || tls_session_succeeded(ts) || tls_session_failed(ts), RULE_FACT_OPEN);
     set_state(&rf->f[RULE_F_TLS_ALERT], over, RULE_FACT_GROWING);
     set_state(&rf->f[RULE_F_TLS_ALERT_DESCRIPTION], over || ts->alert_seen, RULE_FACT_OPEN);
-    bool certs = over || ts->certs_judged || ts->certs_encrypted;
+    bool certs = over || (ts->certs_judged && !ts->is_chain_cut) || ts->certs_encrypted;
     for (int k = RULE_F_TLS_CERT_EXPIRED; k <= RULE_F_TLS_CERT_ISSUER; k++)
         set_state(&rf->f[k], certs, RULE_FACT_OPEN);
 }
@@ -232,6 +237,10 @@ size_t alerts_judge(struct alerting *al, struct output *out, const struct eve_ct
     struct alert_state *as = f->alerts;
     if (al->engine == NULL || (ss == NULL && ts == NULL) || (as != NULL && as->rs.passed))
         return 0;
+    if (fin && ((ss != NULL && ss->is_cut) || (ts != NULL && ts->is_cut))) {
+        fin = false;       /* [ALERT-CUT] only what is certain already */
+        al->ms.sessions++; /* counted as the engine counts an ended one */
+    }
     struct rule_facts rf;
     struct rule_login_facts lf[SESSION_MAX_LOGINS];
     rule_facts_init(&rf);

@@ -36,7 +36,8 @@ struct alert_state {
  * each only once it has facts: a mail session the bytes showed to be one, a TLS session
  * with a hello) at time now, and write the alerts that are certain now and were not raised
  * before to out, stamped now, built in j. fin: the flow ended, ss and ts are closed and
- * every fact is final (now is then the flow's last packet). What was decided is kept in
+ * every fact is final (now is then the flow's last packet); a session cut by eviction
+ * (is_cut) is judged with its facts as they stood instead. What was decided is kept in
  * f->alerts. Returns the alerts written.
  */
 struct eve_ctx;

@@ -361,7 +361,8 @@ static void count_mail(struct summary *sm, const struct eve_ctx *ec, const struc
 {
     enum starttls_outcome oc = session_starttls(ss, ts);
     bool implicit = oc == STARTTLS_IMPLICIT, upgraded = oc == STARTTLS_UPGRADED;
-    bool cleartext = !implicit && !upgraded; /* no TLS in effect: docs/summary.md */
+    /* no TLS in effect: docs/summary.md; an unknown outcome is none of the three classes */
+    bool cleartext = !implicit && !upgraded && oc != STARTTLS_UNKNOWN;
     uint64_t bytes = f->bytes[0] + f->bytes[1];
     char key[SUM_KEY_BYTES];
     snprintf(key, sizeof key, "%s/%u", session_proto_name(ss), (unsigned)f->sport);

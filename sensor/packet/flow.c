@@ -2,27 +2,45 @@
  * flow.c — flow table.
  *
  *  - All flow slots are allocated once (calloc: pages are touched only as
- *    flows use them); a free list recycles them, so no per-packet malloc.
+ *    flows first use them, so memory follows the most flows ever held, not
+ *    --max-flows); a free list recycles them, so no per-packet malloc.
  *  - Buckets are chained; the bucket hash is symmetric (both directions of a
  *    flow land in the same bucket) and is SipHash-1-3 (siphash.h) of the whole
  *    tuple under a key drawn from the run's random seed: without the key an
  *    attacker cannot choose tuples (spoofed addresses and ports are free) that
  *    share a bucket [FLOW-HASH-FLOOD].
- *  - Each timeout class keeps its flows in an LRU list (lru.h), ordered by
- *    last packet time, so expiry looks only at the oldest of each: O(1) per
- *    packet. The list nodes live in the flow slots: no allocation.
+ *  - Every flow is on one LRU list (lru.h), chosen by its eviction class and
+ *    its timeout class, ordered by last packet time; the list nodes live in the
+ *    flow slots: no allocation.
+ *
+ *              TCP new   TCP open   TCP closed   UDP      (timeout class)
+ *    embryonic   [ ]        [ ]        [ ]        [ ]   ← evicted first
+ *    other       [ ]        [ ]        [ ]        [ ]
+ *    session     [ ]        [ ]        [ ]        [ ]   ← evicted last
+ *
+ *  - Expiry looks at the oldest flow of each list, and only once the clock has
+ *    passed the earliest time any flow can expire (expire_at: lowered at every
+ *    touch, recomputed after each expiry pass): one comparison per packet
+ *    while nothing is due.
  *  - Expiry compares a flow's last packet time with the caller's clock: the
  *    latest packet time reading a file, the wall clock on a live interface
  *    (sensor.c). A flow's last time is always a packet's.
- *  - A full table evicts the least recently seen flow [FLOW-TABLE-FULL].
+ *  - A full table evicts the least recently seen flow of the lowest eviction
+ *    class that has one [FLOW-TABLE-FULL] [FLOW-EVICT-BY-VALUE]: a flood of
+ *    spoofed SYNs (embryonic flows) replaces itself and never reaches a mail
+ *    session; the caller raises a flow's class as it learns what it is worth.
+ *    At most four lists are looked at: O(1) per new flow.
  *  - The flow_id written to output is derived from the tuple and the first
  *    packet time with a fixed key, so a capture always gives the same ids.
  *
  * Hazards: [FLOW-HASH-FLOOD] [FLOW-TABLE-FULL]
+ *          [FLOW-EVICT-BY-VALUE] a class must cost an attacker what it is worth: what a
+ *          blind spoofer can make in one packet stays in the lowest class (sensor.c)
  */
 #include "packet/flow.h"
 
 #include <assert.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,17 +48,19 @@
 #include "sensor-limits.h"
 
 struct flow_table {
-    struct flow *slots;              /* max_flows flows */
-    struct flow *free_list;          /* unused slots, chained by hnext */
-    struct flow **buckets;           /* hash chains */
-    size_t n_buckets;                /* power of two */
-    size_t max_flows;                /* hard cap */
-    size_t n_used;                   /* live flows */
-    uint64_t key[2];                 /* the bucket hash's key, from the per-run seed */
-    struct lru lists[FLOW_TC_COUNT]; /* one LRU list per timeout class */
-    pc_time timeout[FLOW_TC_COUNT];  /* idle time after which a flow of each class ends */
-    flow_end_fn on_end;              /* end-of-flow callback */
-    void *ctx;                       /* its context */
+    struct flow *slots;     /* max_flows flows */
+    size_t n_fresh;         /* slots handed out at least once (the rest were never touched) */
+    struct flow *free_list; /* slots used before and free again, chained by hnext */
+    struct flow **buckets;  /* hash chains */
+    size_t n_buckets;       /* power of two */
+    size_t max_flows;       /* hard cap */
+    size_t n_used;          /* live flows */
+    uint64_t key[2];        /* the bucket hash's key, from the per-run seed */
+    struct lru lists[FLOW_EVC_COUNT][FLOW_TC_COUNT]; /* one LRU list per (evc, tc) */
+    pc_time timeout[FLOW_TC_COUNT]; /* idle time after which a flow of each class ends */
+    pc_time expire_at;              /* no flow can expire at or before this time */
+    flow_end_fn on_end;             /* end-of-flow callback */
+    void *ctx;                      /* its context */
 };
 
 static const pc_time tc_timeout_default[FLOW_TC_COUNT] = {
@@ -58,21 +78,19 @@ struct flow_table *flow_table_new(size_t max_flows, uint64_t seed, flow_end_fn o
     while (ft->n_buckets < ft->max_flows)
         ft->n_buckets <<= 1;
     ft->buckets = xcalloc(ft->n_buckets, sizeof *ft->buckets);
-    ft->slots = xcalloc(ft->max_flows, sizeof *ft->slots);
-    for (size_t i = ft->max_flows; i-- > 0;) {
-        ft->slots[i].hnext = ft->free_list;
-        ft->free_list = &ft->slots[i];
-    }
-    for (int i = 0; i < FLOW_TC_COUNT; i++) {
-        lru_init(&ft->lists[i]);
+    ft->slots = xcalloc(ft->max_flows, sizeof *ft->slots); /* untouched until used */
+    for (int v = 0; v < FLOW_EVC_COUNT; v++)
+        for (int i = 0; i < FLOW_TC_COUNT; i++)
+            lru_init(&ft->lists[v][i]);
+    for (int i = 0; i < FLOW_TC_COUNT; i++)
         ft->timeout[i] = tc_timeout_default[i];
-    }
     /* the second half of the key from the seed by splitmix64's output step */
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     ft->key[0] = seed;
     ft->key[1] = z ^ (z >> 31);
+    ft->expire_at = INT64_MAX; /* no flow yet */
     ft->on_end = on_end;
     ft->ctx = ctx;
     return ft;
@@ -91,6 +109,7 @@ void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us)
 {
     assert((unsigned)tc < FLOW_TC_COUNT && us >= 0);
     ft->timeout[tc] = us;
+    ft->expire_at = INT64_MIN; /* look again at the next flow_expire */
 }
 
 size_t flow_table_longest_chain(const struct flow_table *ft)
@@ -172,11 +191,27 @@ static uint64_t tuple_hash(uint64_t seed, uint8_t proto, const uint8_t *a, uint1
     return h;
 }
 
+/* A flow of class tc was active at time t: it cannot expire before t + its timeout. */
+static inline void expire_no_later(struct flow_table *ft, enum flow_tc tc, pc_time t)
+{
+    pc_time at = t + ft->timeout[tc];
+    if (at < ft->expire_at)
+        ft->expire_at = at;
+}
+
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now)
 {
     f->last = now;
     f->tc = (uint8_t)tc;
-    lru_touch(&ft->lists[tc], &f->lru);
+    lru_touch(&ft->lists[f->evc][tc], &f->lru);
+    expire_no_later(ft, tc, now);
+}
+
+void flow_raise(struct flow_table *ft, struct flow *f, enum flow_evc evc)
+{
+    assert((unsigned)evc < FLOW_EVC_COUNT && evc > f->evc);
+    f->evc = (uint8_t)evc;
+    lru_touch(&ft->lists[evc][f->tc], &f->lru);
 }
 
 static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end why)
@@ -193,23 +228,61 @@ static void flow_release(struct flow_table *ft, struct flow *f, enum flow_end wh
     ft->n_used--;
 }
 
-/* The least recently seen flow of class tc, or NULL. */
-static struct flow *oldest_of(const struct flow_table *ft, int tc)
+/* The least recently seen flow of eviction class evc and timeout class tc, or NULL. */
+static struct flow *oldest_of(const struct flow_table *ft, int evc, int tc)
 {
-    struct lru_node *n = lru_oldest(&ft->lists[tc]);
+    struct lru_node *n = lru_oldest(&ft->lists[evc][tc]);
     return n != NULL ? LRU_ENTRY(n, struct flow, lru) : NULL;
 }
 
-/* The least recently seen flow of all classes. */
-static struct flow *oldest(struct flow_table *ft)
+/* The least recently seen flow of eviction class evc, or NULL. */
+static struct flow *oldest_in(const struct flow_table *ft, int evc)
 {
     struct flow *o = NULL;
-    for (int i = 0; i < FLOW_TC_COUNT; i++) {
-        struct flow *h = oldest_of(ft, i);
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++) {
+        struct flow *h = oldest_of(ft, evc, tc);
         if (h != NULL && (o == NULL || h->last < o->last))
             o = h;
     }
     return o;
+}
+
+/* The least recently seen flow of timeout class tc, or NULL (equal times: the lower eviction
+ * class first). */
+static struct flow *oldest_tc(const struct flow_table *ft, int tc)
+{
+    struct flow *o = NULL;
+    for (int evc = 0; evc < FLOW_EVC_COUNT; evc++) {
+        struct flow *h = oldest_of(ft, evc, tc);
+        if (h != NULL && (o == NULL || h->last < o->last))
+            o = h;
+    }
+    return o;
+}
+
+/* The least recently seen flow of all (equal times: the lower timeout class, then the lower
+ * eviction class first). */
+static struct flow *oldest(const struct flow_table *ft)
+{
+    struct flow *o = NULL;
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++) {
+        struct flow *h = oldest_tc(ft, tc);
+        if (h != NULL && (o == NULL || h->last < o->last))
+            o = h;
+    }
+    return o;
+}
+
+/* The flow a full table gives up: the least recently seen of the lowest eviction class that
+ * has one [FLOW-EVICT-BY-VALUE]. */
+static struct flow *eviction_victim(const struct flow_table *ft)
+{
+    for (int evc = 0; evc < FLOW_EVC_COUNT; evc++) {
+        struct flow *o = oldest_in(ft, evc);
+        if (o != NULL)
+            return o;
+    }
+    return NULL;
 }
 
 static bool is_server_port(uint16_t p)
@@ -275,10 +348,14 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
         }
         flow_release(ft, f, FLOW_END_REUSED);
     }
-    if (ft->free_list == NULL) /* [FLOW-TABLE-FULL] */
-        flow_release(ft, oldest(ft), FLOW_END_EVICTED);
-    f = ft->free_list;
-    ft->free_list = f->hnext;
+    if (ft->free_list == NULL && ft->n_fresh == ft->max_flows) /* [FLOW-TABLE-FULL] */
+        flow_release(ft, eviction_victim(ft), FLOW_END_EVICTED);
+    if (ft->free_list != NULL) {
+        f = ft->free_list;
+        ft->free_list = f->hnext;
+    } else {
+        f = &ft->slots[ft->n_fresh++]; /* its page is touched now, not at start */
+    }
     memset(f, 0, sizeof *f);
     f->is_used = true;
     f->hash = h;
@@ -301,10 +378,13 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
         f->has_client_isn = true;
         f->client_isn = pk->seq;
     }
+    f->is_midstream = pk->l4 == 6 && !(pk->tcp_flags & TCP_SYN);
     f->first = f->last = pk->ts;
     f->flow_id = flow_id_of(f);
     f->tc = pk->l4 == 6 ? FLOW_TC_TCP_NEW : FLOW_TC_UDP;
-    lru_push_front(&ft->lists[f->tc], &f->lru);
+    f->evc = FLOW_EVC_EMBRYONIC;
+    lru_push_front(&ft->lists[f->evc][f->tc], &f->lru);
+    expire_no_later(ft, (enum flow_tc)f->tc, f->last);
     size_t b = h & (ft->n_buckets - 1);
     f->hnext = ft->buckets[b];
     ft->buckets[b] = f;
@@ -313,20 +393,37 @@ struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, 
     return f;
 }
 
+/* The least recently seen flow of the first timeout class whose own is past its timeout at
+ * now, or NULL; with none, *next is the earliest time one can be. */
+static struct flow *expired(const struct flow_table *ft, pc_time now, pc_time *next)
+{
+    *next = INT64_MAX;
+    for (int tc = 0; tc < FLOW_TC_COUNT; tc++) {
+        struct flow *h = oldest_tc(ft, tc);
+        if (h == NULL)
+            continue;
+        if (now - h->last > ft->timeout[tc])
+            return h;
+        if (h->last + ft->timeout[tc] < *next)
+            *next = h->last + ft->timeout[tc];
+    }
+    return NULL;
+}
+
 size_t flow_expire(struct flow_table *ft, pc_time now)
 {
+    if (now <= ft->expire_at)
+        return 0; /* nothing is due yet: the common case, one comparison */
     size_t n = 0;
+    pc_time next = 0;
     for (; n < FLOW_EXPIRE_BATCH; n++) {
-        struct flow *victim = NULL;
-        for (int i = 0; i < FLOW_TC_COUNT && victim == NULL; i++) {
-            struct flow *h = oldest_of(ft, i);
-            if (h != NULL && now - h->last > ft->timeout[i])
-                victim = h;
-        }
+        struct flow *victim = expired(ft, now, &next);
         if (victim == NULL)
             break;
         flow_release(ft, victim, FLOW_END_TIMEOUT);
     }
+    /* a full batch leaves the rest for the next call, which looks again */
+    ft->expire_at = n == FLOW_EXPIRE_BATCH ? INT64_MIN : next;
     return n;
 }
 

@@ -1,7 +1,8 @@
 /*
  * flow.h — the flow table: bidirectional 5-tuple → flow, with idle timeouts
- * per class (measured from a flow's last packet time), a hard cap and
- * eviction of the least recently seen flow.
+ * per class (measured from a flow's last packet time), a hard cap and, when
+ * it is full, eviction by value: the least recently seen flow of the lowest
+ * eviction class goes first.
  */
 #ifndef POSTCARD_FLOW_H
 #define POSTCARD_FLOW_H
@@ -24,6 +25,18 @@ enum flow_tc {                     /* timeout class: one LRU list each */
                FLOW_TC_COUNT
 };
 
+/*
+ * Eviction class: what a flow is worth keeping when the table is full. A class only rises
+ * (the caller raises it with flow_raise); a full table evicts from the lowest class that has
+ * a flow, the least recently seen first [FLOW-EVICT-BY-VALUE].
+ */
+enum flow_evc {
+    FLOW_EVC_EMBRYONIC, /* no payload, no completed handshake: all a spoofed packet can make */
+    FLOW_EVC_OTHER,     /* payload or a completed handshake, but no two-sided mail/TLS session */
+    FLOW_EVC_SESSION,   /* a mail or TLS session with bytes from both sides */
+    FLOW_EVC_COUNT
+};
+
 enum flow_end {
     FLOW_END_TIMEOUT,  /* idle past its class's timeout */
     FLOW_END_EVICTED,  /* pushed out because the table was full */
@@ -41,7 +54,9 @@ struct flow {
     uint16_t cport, sport;      /* client and server ports */
     uint8_t ipver;              /* 4 or 6 */
     uint8_t proto;              /* 6 TCP, 17 UDP */
-    uint8_t tc;                 /* enum flow_tc: which list it is on */
+    uint8_t tc;                 /* enum flow_tc: its timeout class */
+    uint8_t evc;                /* enum flow_evc: its eviction class (tc and evc: its list) */
+    bool is_midstream;          /* TCP whose first packet had no SYN: its start was not seen */
     uint8_t tcp_flags[2];       /* TCP flags seen, per direction (0 = to server) */
     bool has_rst;               /* an RST was seen */
     bool is_bypassed;           /* of no interest: no more reassembly */
@@ -54,7 +69,7 @@ struct flow {
     uint32_t hash;              /* bucket hash (seeded) */
     uint64_t flow_id;           /* stable id for output (not seeded) */
     struct flow *hnext;         /* next in hash bucket */
-    struct lru_node lru;        /* place in its timeout class's LRU list */
+    struct lru_node lru;        /* place in the LRU list of its (evc, tc) */
     pc_time first, last;        /* packet times of the first and last packet */
     uint64_t pkts[2];           /* packets per direction */
     uint64_t bytes[2];          /* wire bytes per direction */
@@ -76,13 +91,19 @@ size_t flow_table_longest_chain(const struct flow_table *ft);
 void flow_table_free(struct flow_table *ft);
 
 /*
- * The flow of packet pk, created if new (evicting the oldest flow when the
- * table is full). *dir is 0 if pk goes client→server, 1 otherwise.
+ * The flow of packet pk, created if new (when the table is full, evicting the least recently
+ * seen flow of the lowest eviction class first). *dir is 0 if pk goes client→server, 1
+ * otherwise. A new flow is FLOW_EVC_EMBRYONIC; a TCP one whose first packet has no SYN is
+ * is_midstream.
  */
 struct flow *flow_lookup(struct flow_table *ft, const struct pkt *pk, int *dir, bool *is_new);
 
 /* Mark the flow active at packet time now, in timeout class tc. */
 void flow_touch(struct flow_table *ft, struct flow *f, enum flow_tc tc, pc_time now);
+
+/* The flow is worth more from now on: eviction class evc, above its present one. It keeps
+ * its place in time (call it at the packet that raised it, after flow_touch). */
+void flow_raise(struct flow_table *ft, struct flow *f, enum flow_evc evc);
 
 /* Flows of class tc end after us microseconds without a packet (default: sensor-limits.h). */
 void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us);
@@ -94,7 +115,8 @@ void flow_table_set_timeout(struct flow_table *ft, enum flow_tc tc, pc_time us);
  */
 size_t flow_expire(struct flow_table *ft, pc_time now);
 
-/* End every flow (end of capture). Oldest first, so output is deterministic. */
+/* End every flow (end of capture). Oldest first (equal times: by timeout class, then by
+ * eviction class), so output is deterministic. */
 void flow_end_all(struct flow_table *ft);
 
 size_t flow_table_count(const struct flow_table *ft);

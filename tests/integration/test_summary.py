@@ -30,7 +30,7 @@ from common import (ASN, CITY, COUNTRY, PCAPS, Postcard, Skip, mmdb_value, need_
                     pcap_chunks, read_pcap, records, rewrite_addresses, run, write_pcap)
 
 CLEARTEXT = {"not-offered", "offered-unused", "refused", "failed", "stripped"}
-OUTCOMES = CLEARTEXT | {"upgraded", "implicit"}
+OUTCOMES = CLEARTEXT | {"upgraded", "implicit", "unknown"}  # unknown: in no class
 
 
 # --- what the records say ----------------------------------------------------------
@@ -214,9 +214,11 @@ def check_shape(doc):
     assert set(doc) >= {"summary_version", "sensors", "anonymized", "first", "last", "totals",
                         "ports", "tls", "findings", "servers", "countries", "as", "hours"}, doc
     t = doc["totals"]
-    assert t["cleartext"] + t["starttls"] + t["implicit_tls"] == t["sessions"], t
+    unknown = sum(p["starttls_outcome"].get("unknown", 0) for p in doc["ports"].values())
+    assert t["cleartext"] + t["starttls"] + t["implicit_tls"] + unknown == t["sessions"], t
     for key, p in doc["ports"].items():
-        assert p["cleartext"] + p["starttls"] + p["implicit_tls"] == p["sessions"], (key, p)
+        assert p["cleartext"] + p["starttls"] + p["implicit_tls"] + \
+            p["starttls_outcome"].get("unknown", 0) == p["sessions"], (key, p)
         assert sum(p["starttls_outcome"].values()) == p["sessions"], (key, p)
     for k in ("sessions", "bytes", "cleartext", "starttls", "implicit_tls", "cleartext_messages"):
         assert sum(p[k] for p in doc["ports"].values()) == t[k], k
@@ -276,6 +278,38 @@ def test_corpus_summary_equals_its_records():
     files = C.corpus_files()
     sessions, alerts, tls = check_captures(files, ["--tls-all-ports"])
     assert sessions >= 40 and tls >= 40, (sessions, tls)
+
+
+def crowd_capture(d):
+    """8 real sessions of pcaps/ at once (tests/mkflood.py), for a table of 4: cut sessions
+    and pieces picked up mid-way, some with STARTTLS unknown."""
+    sys.path.insert(0, os.path.join(C.ROOT, "tests"))
+    import mkflood
+    path = os.path.join(d, "crowd.pcap")
+    mkflood.build(path, [os.path.join(PCAPS, f + ".pcap") for f in (
+        "smtp-plain", "smtp-offered-unused", "smtp-starttls", "imap-plain", "imap-starttls",
+        "pop3-plain", "pop3-stls")], syns=0, seconds=8, session_seconds=5)
+    return path
+
+
+def test_cut_and_midstream_sessions_summary_equals_their_records():
+    """Sessions cut by a full table, and the rest of them picked up mid-way: the summary
+    counts them as their records say; an unknown STARTTLS outcome is in none of the classes;
+    the exit summary's eviction line is the stats record's and the records' count."""
+    d = tempfile.mkdtemp()
+    try:
+        cap = crowd_capture(d)
+        recs, doc, _ = summarise(cap, ["--max-flows", "4"])
+        check_shape(doc)
+        problems = diff(doc, expected_summary(recs, "sum-test"))
+        assert not problems, "\n".join(problems)
+        outcomes = collections.Counter(r["mail"]["starttls"] for r in recs
+                                       if r["event_type"] == "mail")
+        assert outcomes["unknown"] > 0 and doc["totals"]["sessions"] > 8, outcomes
+        bad = check_exit_summary(cap, ["--max-flows", "4"])
+        assert not bad, "\n".join(bad)
+    finally:
+        subprocess.run(["rm", "-rf", d])
 
 
 def test_all_project_captures_in_one_run():
@@ -607,6 +641,9 @@ def exit_summary(err):
     m = grab(r"^  flows: +(\d+) \((\d+) TCP, (\d+) UDP\), (\d+) bypassed, (\d+) evicted(.*)$")
     ex = dict(zip(("flows", "tcp", "udp", "bypassed", "evicted"), map(int, m.groups()[:5])))
     ex["flows_note"] = m.group(6)
+    m = re.search(r"^  evicted: +(\d+) embryonic, (\d+) other, (\d+) sessions; sessions cut: "
+                  r"(\d+) mail, (\d+) TLS$", err, re.M)
+    ex["evicted_by"] = tuple(int(x) for x in m.groups()) if m else None
     m = grab(r"^  flows by protocol:(.*)$")
     ex["apps"] = {k: int(v) for k, v in re.findall(r" ([^ =]+)=(\d+)", m.group(1))}
     m = grab(r"^  mail sessions: +(\d+), TLS sessions: (\d+) \(\d+ certificates parsed, "
@@ -658,6 +695,19 @@ def check_exit_summary(cap, extra):
          *([] if no_flows else [sum(r["flow"]["bypassed"] for r in fl)]))
     same("flows evicted", ex["evicted"], stats["flow"]["evicted"],
          *([] if no_flows else [sum(r["flow"]["reason"] == "forced" for r in fl)]))
+    f = stats["flow"]
+    same("evicted by class", ex["evicted_by"] or (0, 0, 0, 0, 0),
+         (f["evicted_embryonic"], f["evicted_other"], f["evicted_session"],
+          stats["mail"]["cut"], stats["tls"]["cut"]),
+         *([] if no_sessions else [(f["evicted_embryonic"], f["evicted_other"],
+                                    f["evicted_session"],
+                                    sum(1 for r in recs if r["event_type"] == "mail" and
+                                        r["mail"].get("cut")),
+                                    sum(1 for r in recs if r["event_type"] == "tls" and
+                                        r["tls"].get("cut")))]))
+    same("evicted line", ex["evicted_by"] is not None, ex["evicted"] > 0)
+    same("evicted classes", ex["evicted"], sum((f["evicted_embryonic"], f["evicted_other"],
+                                                f["evicted_session"])))
     if not no_flows:
         same("flows by protocol", ex["apps"], dict(collections.Counter(r["app_proto"]
                                                                        for r in fl)))

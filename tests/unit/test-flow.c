@@ -1,7 +1,9 @@
 /*
  * test-flow.c — the flow table: bidirectional lookup, who is the client,
- * the hard cap with LRU eviction, per-class timeouts (settable) against the
- * caller's clock, ordered shutdown, port reuse, and seed-independent flow ids.
+ * the hard cap with eviction by value (the least recently seen flow of the
+ * lowest eviction class), per-class timeouts (settable) against the caller's
+ * clock, ordered shutdown, port reuse, mid-stream pickup, and seed-independent
+ * flow ids.
  *
  * Packets are struct pkt values filled here (the decoder is not involved).
  * A callback records every ended flow: its ports, id and why it ended.
@@ -288,6 +290,161 @@ TEST(full_table_evicts_the_least_recently_seen_flow)
     ASSERT_EQ(ended.e[1].cport, 1001);
     ASSERT_EQ(ended.e[1].why, FLOW_END_EVICTED);
     ASSERT_EQ(ended.e[1].last, 4 * SEC);
+    flow_table_free(ft);
+}
+
+TEST(full_table_evicts_from_the_lowest_eviction_class_first)
+{
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(4, 17, on_end, &ended);
+    /* oldest first: a session, a flow with payload, then two bare SYNs */
+    struct pkt a = tcp4(CLI, 1001, SRV, 25, TCP_SYN, 1 * SEC);
+    struct pkt b = tcp4(CLI, 1002, SRV, 80, TCP_SYN, 2 * SEC);
+    struct pkt c = tcp4(CLI, 1003, SRV, 25, TCP_SYN, 3 * SEC);
+    struct pkt d = tcp4(CLI, 1004, SRV, 25, TCP_SYN, 4 * SEC);
+    struct flow *fa = lookup(ft, &a, true, 0);
+    struct flow *fb = lookup(ft, &b, true, 0);
+    lookup(ft, &c, true, 0);
+    lookup(ft, &d, true, 0);
+    ASSERT_EQ(fa->evc, FLOW_EVC_EMBRYONIC);
+    flow_raise(ft, fa, FLOW_EVC_OTHER);
+    flow_raise(ft, fa, FLOW_EVC_SESSION); /* a class only rises, one step or two */
+    flow_raise(ft, fb, FLOW_EVC_OTHER);
+    ASSERT_EQ(fa->evc, FLOW_EVC_SESSION);
+    ASSERT_EQ(fa->last, 1 * SEC); /* raising is not a packet */
+    /* each new flow pushes out the oldest bare SYN, not the older flows worth more */
+    struct pkt e = tcp4(CLI, 1005, SRV, 25, TCP_SYN, 5 * SEC);
+    lookup(ft, &e, true, 0);
+    ASSERT_EQ(ended.n, 1);
+    ASSERT_EQ(ended.e[0].cport, 1003);
+    ASSERT_EQ(ended.e[0].why, FLOW_END_EVICTED);
+    struct pkt g = tcp4(CLI, 1006, SRV, 25, TCP_SYN, 6 * SEC);
+    lookup(ft, &g, true, 0);
+    ASSERT_EQ(ended.e[1].cport, 1004);
+    /* with bare flows only newer than the others, still a bare one goes */
+    struct pkt h = tcp4(CLI, 1007, SRV, 25, TCP_SYN, 7 * SEC);
+    lookup(ft, &h, true, 0);
+    ASSERT_EQ(ended.e[2].cport, 1005);
+    ASSERT(lookup(ft, &a, false, 0) == fa);
+    ASSERT(lookup(ft, &b, false, 0) == fb);
+    flow_table_free(ft);
+}
+
+TEST(a_table_of_sessions_evicts_the_least_recently_seen_one)
+{
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(3, 18, on_end, &ended);
+    struct flow *f[3];
+    for (int i = 0; i < 3; i++) {
+        struct pkt p = tcp4(CLI, (uint16_t)(2001 + i), SRV, 143, TCP_SYN, (1 + i) * SEC);
+        f[i] = lookup(ft, &p, true, 0);
+    }
+    flow_raise(ft, f[2], FLOW_EVC_OTHER);
+    flow_raise(ft, f[0], FLOW_EVC_SESSION);
+    flow_raise(ft, f[1], FLOW_EVC_SESSION);
+    flow_touch(ft, f[0], FLOW_TC_TCP_OPEN, 4 * SEC); /* f[1] is now the older session */
+    struct pkt n1 = tcp4(CLI, 2004, SRV, 143, TCP_SYN, 5 * SEC);
+    lookup(ft, &n1, true, 0); /* no bare flow: the flow of the lowest class, f[2], goes */
+    ASSERT_EQ(ended.e[0].cport, 2003);
+    struct pkt n2 = tcp4(CLI, 2005, SRV, 143, TCP_SYN, 6 * SEC);
+    lookup(ft, &n2, true, 0); /* the newcomer is bare: it goes, the sessions stay */
+    ASSERT_EQ(ended.e[1].cport, 2004);
+    flow_table_free(ft);
+    /* sessions only: the least recently seen session goes */
+    memset(&ended, 0, sizeof ended);
+    ft = flow_table_new(2, 19, on_end, &ended);
+    for (int i = 0; i < 2; i++) {
+        struct pkt p = tcp4(CLI, (uint16_t)(3001 + i), SRV, 143, TCP_SYN, (1 + i) * SEC);
+        f[i] = lookup(ft, &p, true, 0);
+        flow_raise(ft, f[i], FLOW_EVC_SESSION);
+    }
+    flow_touch(ft, f[0], FLOW_TC_TCP_OPEN, 3 * SEC);
+    struct pkt n3 = tcp4(CLI, 3003, SRV, 143, TCP_SYN, 4 * SEC);
+    lookup(ft, &n3, true, 0);
+    ASSERT_EQ(ended.n, 1);
+    ASSERT_EQ(ended.e[0].cport, 3002);
+    ASSERT_EQ(ended.e[0].why, FLOW_END_EVICTED);
+    flow_table_free(ft);
+}
+
+TEST(a_syn_flood_never_evicts_the_sessions)
+{
+    enum { CAP = 100, FLOOD = 20000, SESSIONS = 10 };
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(CAP, 20, on_end, &ended);
+    struct flow *s[SESSIONS];
+    for (int i = 0; i < SESSIONS; i++) {
+        struct pkt p = tcp4(CLI, (uint16_t)(4000 + i), SRV, 587, TCP_SYN, SEC);
+        s[i] = lookup(ft, &p, true, 0);
+        flow_raise(ft, s[i], FLOW_EVC_SESSION);
+    }
+    for (uint32_t i = 0; i < FLOOD; i++) { /* spoofed sources, each a new tuple */
+        pc_time t = SEC + 1 + (pc_time)i;
+        struct pkt p = tcp4(0xc6120000u + i, (uint16_t)(1024 + i % 60000), SRV, 25, TCP_SYN, t);
+        lookup(ft, &p, true, 0);
+    }
+    ASSERT_EQ(ended.n, SESSIONS + FLOOD - CAP);
+    for (size_t i = 0; i < ENDED_KEEP; i++)
+        ASSERT_EQ(ended.e[i].sport, 25);
+    for (int i = 0; i < SESSIONS; i++) { /* idle since the start, and still there */
+        struct pkt p = tcp4(CLI, (uint16_t)(4000 + i), SRV, 587, TCP_ACK, 2 * SEC);
+        ASSERT(lookup(ft, &p, false, 0) == s[i]);
+    }
+    flow_table_free(ft);
+}
+
+TEST(a_raised_flow_keeps_its_timeout_class)
+{
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(16, 21, on_end, &ended);
+    const pc_time t = 10 * SEC;
+    struct pkt p = tcp4(CLI, 40000, SRV, 25, TCP_ACK, t);
+    struct flow *f = lookup(ft, &p, true, 0);
+    flow_touch(ft, f, FLOW_TC_TCP_CLOSED, t);
+    flow_raise(ft, f, FLOW_EVC_SESSION);
+    ASSERT_EQ(f->tc, FLOW_TC_TCP_CLOSED);
+    ASSERT_EQ(flow_expire(ft, t + FLOW_TIMEOUT_TCP_CLOSED_US), 0);
+    ASSERT_EQ(flow_expire(ft, t + FLOW_TIMEOUT_TCP_CLOSED_US + 1), 1);
+    ASSERT_EQ(ended.e[0].why, FLOW_END_TIMEOUT);
+    flow_table_free(ft);
+}
+
+TEST(a_flow_touched_into_a_shorter_timeout_expires_on_time)
+{
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(16, 22, on_end, &ended);
+    struct pkt o = tcp4(CLI, 1, SRV, 25, TCP_ACK, 0);
+    flow_touch(ft, lookup(ft, &o, true, 0), FLOW_TC_TCP_OPEN, 0);
+    ASSERT_EQ(flow_expire(ft, 1 * SEC), 0); /* nothing due before 600 s now */
+    struct pkt c = tcp4(CLI, 2, SRV, 25, TCP_ACK, 2 * SEC);
+    struct flow *fc = lookup(ft, &c, true, 0);
+    flow_touch(ft, fc, FLOW_TC_TCP_OPEN, 2 * SEC);
+    ASSERT_EQ(flow_expire(ft, 3 * SEC), 0);
+    flow_touch(ft, fc, FLOW_TC_TCP_CLOSED, 4 * SEC); /* due at 14 s, long before 600 s */
+    ASSERT_EQ(flow_expire(ft, 4 * SEC + FLOW_TIMEOUT_TCP_CLOSED_US), 0);
+    ASSERT_EQ(flow_expire(ft, 4 * SEC + FLOW_TIMEOUT_TCP_CLOSED_US + 1), 1);
+    ASSERT_EQ(ended.e[0].cport, 2);
+    /* a timeout set later applies to the flows already there */
+    flow_table_set_timeout(ft, FLOW_TC_TCP_OPEN, 20 * SEC);
+    ASSERT_EQ(flow_expire(ft, 20 * SEC + 1), 1);
+    ASSERT_EQ(ended.e[1].cport, 1);
+    flow_table_free(ft);
+}
+
+TEST(a_flow_whose_first_packet_has_no_syn_is_midstream)
+{
+    struct ended ended = {0};
+    struct flow_table *ft = flow_table_new(16, 23, on_end, &ended);
+    struct pkt syn = tcp4(CLI, 1, SRV, 25, TCP_SYN, SEC);
+    ASSERT(!lookup(ft, &syn, true, 0)->is_midstream);
+    struct pkt synack = tcp4(SRV, 25, CLI, 2, TCP_SYN | TCP_ACK, SEC);
+    ASSERT(!lookup(ft, &synack, true, 1)->is_midstream); /* the handshake was seen */
+    struct pkt data = tcp4(CLI, 3, SRV, 25, TCP_ACK | TCP_PSH, SEC);
+    ASSERT(lookup(ft, &data, true, 0)->is_midstream);
+    struct pkt rst = tcp4(CLI, 4, SRV, 25, TCP_RST, SEC);
+    ASSERT(lookup(ft, &rst, true, 0)->is_midstream);
+    struct pkt udp = pkt4(17, CLI, 5, SRV, 53, 0, SEC);
+    ASSERT(!lookup(ft, &udp, true, 0)->is_midstream);
     flow_table_free(ft);
 }
 

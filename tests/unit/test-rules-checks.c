@@ -384,7 +384,7 @@ TEST(field_table_matches_the_facts)
         enum rule_type type; /* its type */
         size_t n_values;     /* names of its values (enum, set, version) */
     } WANT[RULE_F_COUNT] = {
-        {"mail.starttls", RULE_T_ENUM, 7},
+        {"mail.starttls", RULE_T_ENUM, 8},
         {"mail.port_class", RULE_T_ENUM, 5},
         {"mail.login", RULE_T_BOOL, 0},
         {"mail.login.mechanism", RULE_T_STRING, 0},

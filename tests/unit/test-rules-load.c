@@ -339,7 +339,7 @@ TEST(continuation_lines_join_and_keep_positions)
     ASSERT_STREQ(
         rule_diag_text(&p.d),
         "t.rules:6:19: unknown mail.starttls value 'upgrade'; allowed: implicit, upgraded, "
-        "failed, refused, stripped, offered-unused, not-offered\n");
+        "failed, refused, stripped, offered-unused, not-offered, unknown\n");
     ASSERT_EQ(ruleset_len(p.rs), 2);
     const struct rule *r = ruleset_rule(p.rs, 0);
     ASSERT_EQ(r->sid, 1);

@@ -283,7 +283,7 @@ static const struct invalid_case INVALID[] = {
     {"alert smtp any any -> any any (msg:\"x\"; mail.starttls:upgrade; classtype:cleartext-login; "
      "sid:1;)",
      "t.rules:1:55: unknown mail.starttls value 'upgrade'; allowed: implicit, upgraded, failed, "
-     "refused, stripped, offered-unused, not-offered\n",
+     "refused, stripped, offered-unused, not-offered, unknown\n",
      0},
     {"alert smtp any any -> any any (msg:\"x\"; mail.port_class:[relay,submision]; "
      "classtype:cleartext-login; sid:1;)",

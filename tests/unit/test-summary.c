@@ -1,8 +1,9 @@
 /*
  * test-summary.c — the summary's caps (each map keeps its SUM_* keys and
  * counts the rest under its "(other ...)" key, so totals stay exact), its
- * key order (byte order), the escaping of wire text in keys, and a record
- * that must leave maps out to fit in one line.
+ * key order (byte order), the escaping of wire text in keys, a record
+ * that must leave maps out to fit in one line, and an unknown STARTTLS
+ * outcome counted in none of the classes.
  *
  * Sessions are built by hand (session_new, then the facts a dissector would
  * have set) and counted with summary_session, as flow_ended does.
@@ -108,6 +109,25 @@ TEST(ports_past_the_cap_are_counted_under_other_ports)
     ASSERT(strstr(doc, "\"smtp/3024\"") == NULL);
     HAS(doc, "\"servers\":{}");
     free(doc);
+    summary_free(sm);
+}
+
+TEST(an_unknown_starttls_outcome_is_in_none_of_the_classes)
+{
+    struct summary *sm = summary_new(1);
+    struct flow f;
+    make_flow(&f, 1, 25, 0);
+    struct session *ss = session_new(PROTO_SMTP, false);
+    ss->is_cut = true; /* evicted before any listing: the outcome is not known */
+    summary_session(sm, &EC, &f, ss, NULL, NULL, 0);
+    count_session(sm, &f, 0); /* and one that ended: not-offered, in clear */
+    char *doc = doc_of(sm);
+    HAS(doc, "\"smtp/25\":{\"bytes\":600,\"cleartext\":1,\"cleartext_messages\":0,");
+    HAS(doc, "\"implicit_tls\":0,");
+    HAS(doc, "\"sessions\":2,\"starttls\":0,\"starttls_outcome\":{\"not-offered\":1,"
+             "\"unknown\":1}}");
+    free(doc);
+    session_free(ss);
     summary_free(sm);
 }
 

@@ -30,6 +30,9 @@ struct dissector {
     void (*gap)(void *st, enum dir d, uint64_t n, const struct emitter *em);
     /* The flow ended: emit what is pending. */
     void (*finish)(void *st, const struct emitter *em);
+    /* Free what the state holds besides itself, before the state is freed (NULL: nothing).
+     * Called once for every state init was called on, whether finish was or not. */
+    void (*release)(void *st);
 };
 
 extern const struct dissector smtp_dissector;

@@ -10,7 +10,8 @@
 
 #include "dissector.h"
 
-#define TLS_HS_MAX 32768           /* one handshake message kept whole; certificate chains fit */
+#define TLS_HS_MAX 32768  /* one handshake message kept whole; certificate chains fit */
+#define TLS_HS_FIRST 1024 /* first size of a direction's handshake buffer (doubled on need) */
 #define TLS_REC_MAX (16384 + 2048) /* RFC 5246 §6.2.3: TLSCiphertext.length limit */
 #define TLS_JA3_MAX 4096           /* JA3 string; a ClientHello with ~500 suites still fits */
 
@@ -23,22 +24,23 @@ enum tls_rec {
 };
 
 struct tls_dir {
-    uint8_t hdr[5];         /* record header being read */
-    uint8_t hdr_len;        /* bytes of it read */
-    uint8_t rec_type;       /* content type of the record being read */
-    bool is_v2;             /* the record is an SSLv2 record (2-byte header) */
-    bool is_started;        /* a first byte was seen in this direction */
-    bool is_dead;           /* not TLS (any more): bytes are skipped */
-    bool is_encrypted;      /* keys changed: records are opaque */
-    bool seen_ccs;          /* ChangeCipherSpec sent */
-    bool seen_finished;     /* a handshake record after CCS (Finished), or TLS 1.3 encrypted data */
-    bool hs_skipping;       /* an oversized handshake message is being skipped */
-    uint8_t alert[2];       /* an alert split across records */
-    uint8_t alert_len;      /* bytes of it */
-    uint32_t rec_left;      /* payload bytes left in the record */
-    uint32_t hs_skip;       /* bytes of the oversized message left to skip */
-    uint32_t hs_len;        /* bytes in hs */
-    uint8_t hs[TLS_HS_MAX]; /* handshake bytes not yet parsed (whole messages) */
+    uint8_t hdr[5];     /* record header being read */
+    uint8_t hdr_len;    /* bytes of it read */
+    uint8_t rec_type;   /* content type of the record being read */
+    bool is_v2;         /* the record is an SSLv2 record (2-byte header) */
+    bool is_started;    /* a first byte was seen in this direction */
+    bool is_dead;       /* not TLS (any more): bytes are skipped */
+    bool is_encrypted;  /* keys changed: records are opaque */
+    bool seen_ccs;      /* ChangeCipherSpec sent */
+    bool seen_finished; /* a handshake record after CCS (Finished), or TLS 1.3 encrypted data */
+    bool hs_skipping;   /* an oversized handshake message is being skipped */
+    uint8_t alert[2];   /* an alert split across records */
+    uint8_t alert_len;  /* bytes of it */
+    uint32_t rec_left;  /* payload bytes left in the record */
+    uint32_t hs_skip;   /* bytes of the oversized message left to skip */
+    uint32_t hs_len;    /* bytes in hs */
+    uint32_t hs_cap;    /* bytes allocated for hs: grown on need, up to TLS_HS_MAX */
+    uint8_t *hs;        /* handshake bytes not yet parsed (whole messages); NULL: none */
 };
 
 struct tls {

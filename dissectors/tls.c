@@ -13,10 +13,13 @@
  *
  * Handshake messages may span records and records may span segments; the
  * handshake bytes are kept in a bounded buffer per direction (TLS_HS_MAX),
- * and a larger message is skipped and counted.
+ * and a larger message is skipped and counted. The buffers grow as bytes
+ * come and are freed by release() (the dissectors' one allocation).
  *
  * Hazards: [TLS-REC-LEN] [TLS-NOT-TLS] [TLS-HS-OVERSIZE] [TLS-V2-LEN] [TLS-GAP]
+ *          [TLS-HS-MEM]
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cursor.h"
@@ -26,6 +29,37 @@
 static void tls_init(void *st)
 {
     memset(st, 0, sizeof(struct tls));
+}
+
+/* [TLS-HS-MEM] The handshake buffers are allocated as bytes come, not with the state: a
+ * spoofed ClientHello holds a few KiB, not 2 x TLS_HS_MAX. */
+static void tls_release(void *st)
+{
+    struct tls *t = st;
+    for (int d = 0; d < 2; d++) {
+        free(t->dir[d].hs);
+        t->dir[d].hs = NULL;
+        t->dir[d].hs_cap = 0;
+        t->dir[d].hs_len = 0;
+    }
+}
+
+/* Room for need bytes in s->hs (need <= TLS_HS_MAX); false if memory ran out. */
+static bool hs_reserve(struct tls_dir *s, size_t need)
+{
+    if (need <= s->hs_cap)
+        return true;
+    size_t cap = s->hs_cap ? s->hs_cap : TLS_HS_FIRST;
+    while (cap < need)
+        cap *= 2;
+    if (cap > TLS_HS_MAX)
+        cap = TLS_HS_MAX;
+    uint8_t *p = realloc(s->hs, cap);
+    if (p == NULL)
+        return false;
+    s->hs = p;
+    s->hs_cap = (uint32_t)cap;
+    return true;
 }
 
 static void give_up(struct tls_dir *s, enum dir d, enum ev_anomaly a, const struct emitter *em)
@@ -62,6 +96,10 @@ static void handshake_bytes(struct tls *t, enum dir d, const uint8_t *p, size_t 
         }
         size_t room = TLS_HS_MAX - s->hs_len;
         size_t k = n < room ? n : room;
+        if (!hs_reserve(s, s->hs_len + k)) {
+            give_up(s, d, EVA_TLS_HS_TOO_BIG, em);
+            return;
+        }
         memcpy(s->hs + s->hs_len, p, k);
         s->hs_len += (uint32_t)k;
         p += k;
@@ -111,6 +149,10 @@ static void payload(struct tls *t, enum dir d, const uint8_t *p, size_t n, const
     if (s->is_v2) { /* whole SSLv2 records are parsed at their end */
         size_t room = TLS_HS_MAX - s->hs_len;
         size_t k = n < room ? n : room;
+        if (!hs_reserve(s, s->hs_len + k)) {
+            give_up(s, d, EVA_TLS_HS_TOO_BIG, em);
+            return;
+        }
         memcpy(s->hs + s->hs_len, p, k);
         s->hs_len += (uint32_t)k;
         return;
@@ -262,4 +304,5 @@ const struct dissector tls_dissector = {
     .feed = tls_feed,
     .gap = tls_gap,
     .finish = tls_finish,
+    .release = tls_release,
 };

@@ -152,6 +152,8 @@ void session_free(struct session *ss)
         return;
     buf_drop(ss, 0);
     buf_drop(ss, 1);
+    if (ss->dstate != NULL && ss->d->release != NULL)
+        ss->d->release(ss->dstate);
     free(ss->dstate);
     free(ss->buf[0]);
     free(ss->buf[1]);

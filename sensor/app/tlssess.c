@@ -50,6 +50,8 @@ struct tls_session *tls_session_new(int from_proto, const char *expect_host)
 
 static void release_state(struct tls_session *ts)
 {
+    if (ts->dstate != NULL)
+        tls_dissector.release(ts->dstate);
     free(ts->dstate);
     ts->dstate = NULL;
 }

@@ -465,6 +465,8 @@ static inline char *harness_run_once(const struct dissector *d, const struct chu
         TEST_FAIL("the %s state holds the secret \"%s\" after the run", d->name, leak);
     free(r.side[0].buf);
     free(r.side[1].buf);
+    if (d->release != NULL)
+        d->release(r.st);
     free(r.st);
     return r.log.buf;
 }

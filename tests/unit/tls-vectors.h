@@ -206,6 +206,8 @@ static char *tls_run_once(const struct chunk *c, size_t nc, enum harness_split h
     r.d->finish(r.st, &r.em);
     free(r.side[0].buf);
     free(r.side[1].buf);
+    if (r.d->release != NULL)
+        r.d->release(r.st);
     free(r.st);
     assert_known_lines(r.log.buf);
     return r.log.buf;

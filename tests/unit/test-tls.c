@@ -518,3 +518,41 @@ TEST(alert_after_ccs_is_encrypted)
     ASSERT_TLS_LOG(s, TLS12_LOG "ALERT level=0 desc=0 encrypted=1 from=client\n"
                                 "ALERT level=0 desc=0 encrypted=1 from=server\n");
 }
+
+/* ---- memory -------------------------------------------------------------- */
+
+static void no_event(void *ctx, const struct event *ev)
+{
+    (void)ctx;
+    (void)ev;
+}
+
+/* [TLS-HS-MEM] A state holds handshake buffers only as bytes come: a ClientHello alone
+ * takes one small buffer on the client's side, none on the server's; the server's
+ * certificate chain grows its own, never past TLS_HS_MAX; release() frees both. */
+TEST(handshake_buffers_grow_as_bytes_come_and_are_released)
+{
+    struct emitter em = {no_event, NULL};
+    struct tls *t = calloc(1, tls_dissector.state_size);
+    ASSERT(t != NULL);
+    tls_dissector.init(t);
+    ASSERT(t->dir[0].hs == NULL && t->dir[1].hs == NULL);
+    struct wire c1 = {.n = 0}, s1 = {.n = 0};
+    w_hs_record(&c1, 0x0301, HS_CLIENT_HELLO, ch12_body, sizeof ch12_body);
+    /* fed in two pieces, so the message waits in the buffer between them */
+    size_t half = c1.n / 2;
+    ASSERT_EQ(tls_dissector.feed(t, DIR_TO_SERVER, c1.p, half, &em), half);
+    ASSERT_EQ(tls_dissector.feed(t, DIR_TO_SERVER, c1.p + half, c1.n - half, &em), c1.n - half);
+    ASSERT(t->seen_client_hello);
+    ASSERT(t->dir[0].hs_cap > 0 && t->dir[0].hs_cap <= 1024);
+    ASSERT(t->dir[1].hs == NULL && t->dir[1].hs_cap == 0);
+    w_hs_record(&s1, 0x0303, HS_SERVER_HELLO, sh12_body, sizeof sh12_body);
+    w_hs_record(&s1, 0x0303, HS_CERTIFICATE, cert2_body, sizeof cert2_body);
+    for (size_t i = 0; i < s1.n; i++) /* byte by byte: every message waits whole */
+        ASSERT_EQ(tls_dissector.feed(t, DIR_TO_CLIENT, s1.p + i, 1, &em), 1);
+    ASSERT(t->seen_server_hello);
+    ASSERT(t->dir[1].hs_cap >= sizeof cert2_body && t->dir[1].hs_cap <= TLS_HS_MAX);
+    tls_dissector.release(t);
+    ASSERT(t->dir[0].hs == NULL && t->dir[1].hs == NULL && t->dir[0].hs_cap == 0);
+    free(t);
+}

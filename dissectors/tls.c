@@ -9,13 +9,15 @@
  *     change_cipher_spec   ─▶ this direction is encrypted from here (<= 1.2)
  *     after the keys change: records are only counted
  *   both directions finished (Finished after CCS; TLS 1.3: encrypted
- *   records after the ServerHello) ─▶ EV_TLS_DONE complete=true
+ *   records after the ServerHello) ─▶ EV_TLS_DONE complete=true ─▶ nothing
+ *   more is read, in either direction
  *
  * Handshake messages may span records and records may span segments; the
  * handshake bytes are kept in a bounded buffer per direction (TLS_HS_MAX),
  * and a larger message is skipped and counted.
  *
  * Hazards: [TLS-REC-LEN] [TLS-NOT-TLS] [TLS-HS-OVERSIZE] [TLS-V2-LEN] [TLS-GAP]
+ *          [TLS-AFTER-DONE]
  */
 #include <string.h>
 
@@ -170,7 +172,9 @@ static size_t tls_feed(void *st, enum dir d, const uint8_t *p, size_t n, const s
     struct tls_dir *s = &t->dir[d];
     size_t used = 0;
     while (used < n) {
-        if (s->is_dead)
+        /* [TLS-AFTER-DONE] the sensor feeds nothing after EV_TLS_DONE: bytes that came in
+         * the same segment as the handshake's end must not tell more than later ones */
+        if (s->is_dead || t->done_sent)
             return n;
         const uint8_t *q = p + used;
         size_t left = n - used;
@@ -231,7 +235,7 @@ static void tls_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
 {
     struct tls *t = st;
     struct tls_dir *s = &t->dir[d];
-    if (s->is_dead)
+    if (s->is_dead || t->done_sent) /* [TLS-AFTER-DONE] */
         return;
     /* [TLS-GAP] inside opaque records a gap costs nothing; elsewhere the
      * framing is lost and this direction is given up */

@@ -17,7 +17,7 @@
  * and a larger message is skipped and counted.
  *
  * Hazards: [TLS-REC-LEN] [TLS-NOT-TLS] [TLS-HS-OVERSIZE] [TLS-V2-LEN] [TLS-GAP]
- *          [TLS-AFTER-DONE]
+ *          [TLS-AFTER-DONE] [TLS-HS-KEY-CHANGE]
  */
 #include <string.h>
 
@@ -84,6 +84,15 @@ static void handshake_bytes(struct tls *t, enum dir d, const uint8_t *p, size_t 
             tls_hs_message(t, d, type, s->hs + 4, len, em);
             memmove(s->hs, s->hs + 4 + len, s->hs_len - 4 - len);
             s->hs_len -= 4 + len;
+            if (s->is_encrypted) { /* [TLS-HS-KEY-CHANGE] */
+                /* A TLS 1.3 ServerHello: what follows it in its record is encrypted (RFC
+                 * 8446 §5.1: no message spans a key change), read as payload() reads the
+                 * bytes of a record after the keys changed, however the record was cut */
+                if (s->hs_len > 0 || n > 0)
+                    s->seen_finished = true;
+                s->hs_len = 0;
+                return;
+            }
         }
     }
 }

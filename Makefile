@@ -248,7 +248,7 @@ lint: deps-lint
 	  $(shell find sensor dissectors rules -name "*.[ch]") || { echo "lint: unsafe libc call" >&2; exit 1; }
 
 # every C file of the tree
-FORMAT_SRC = $(shell find sensor dissectors rules tests -name "*.[ch]" -not -path "tests/fuzz/corpus/*" 2>/dev/null)
+FORMAT_SRC = $(shell find sensor dissectors rules tests -name "*.[ch]" 2>/dev/null)
 
 format: deps-lint
 	@clang-format -i $(FORMAT_SRC)

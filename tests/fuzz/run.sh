@@ -3,12 +3,14 @@
 #
 #   tests/fuzz/run.sh [-t SECONDS] [-j JOBS] [-l LOGDIR] TARGET...   fuzz each for SECONDS
 #                                                   (default 900), JOBS at a time (default 2)
-#   tests/fuzz/run.sh -m TARGET...      merge what the runs found into tests/fuzz/corpus/
-#   tests/fuzz/run.sh -s DIR TARGET...  merge the seeds in DIR/<target>/ into tests/fuzz/corpus/
+#   tests/fuzz/run.sh -m TARGET...      merge what the runs found into tests/fuzz/corpus/: the
+#                                       inputs that reach code (edges) the corpus does not
+#   tests/fuzz/run.sh -s DIR TARGET...  merge the seeds in DIR/<target>/ into tests/fuzz/corpus/:
+#                                       those that add coverage (edges and hit counts)
 #
 # A run reads tests/fuzz/corpus/<target>/ and writes what it finds that adds coverage to
-# build/fuzz-work/<target>/ (the committed corpus only grows by a merge, which keeps the
-# inputs that add coverage). Findings (crash-*, leak-*, timeout-*, oom-*) go to
+# build/fuzz-work/<target>/ (the committed corpus only grows by a merge, libFuzzer's
+# -merge=1; for the packet path only inputs of at most 2 KiB are merged, to keep it small). Findings (crash-*, leak-*, timeout-*, oom-*) go to
 # build/fuzz-findings/<target>/, the log to LOGDIR/<target>.log (default build/fuzz-logs).
 # Each run ends with one line: executions, executions per second, coverage (cov: edges,
 # ft: features), corpus, findings. The exit status is 1 when a run found anything.
@@ -67,16 +69,33 @@ bin_of() {
     echo "$b"
 }
 
+# Largest input of the runs' finds a merge takes (0: any).
+merge_cap() {
+    case $1 in
+    packet) echo 2048 ;;
+    *) echo 0 ;;
+    esac
+}
+
 if [ "$mode" != run ]; then
+    pick=$(mktemp -d)
+    trap 'rm -rf "$pick"' EXIT
     for t in "$@"; do
         b=$(bin_of "$t")
         from=build/fuzz-work/$t
-        [ "$mode" = seeds ] && from=$seeds/$t
+        how=-use_counters=0 # the runs' finds: only those that reach new code
+        [ "$mode" = seeds ] && from=$seeds/$t && how=
         [ -d "$from" ] || continue
+        cap=$(merge_cap "$t")
+        if [ "$mode" = merge ] && [ "$cap" -gt 0 ]; then
+            rm -rf "${pick:?}/$t" && mkdir -p "$pick/$t"
+            find "$from" -type f -size -$((cap + 1))c -exec cp {} "$pick/$t/" \;
+            from=$pick/$t
+        fi
         mkdir -p "tests/fuzz/corpus/$t"
         before=$(find "tests/fuzz/corpus/$t" -type f | wc -l)
-        # shellcheck disable=SC2046
-        "$b" -merge=1 $(opts "$t") "tests/fuzz/corpus/$t" "$from" >"build/fuzz-merge-$t.log" 2>&1 ||
+        # shellcheck disable=SC2046,SC2086
+        "$b" -merge=1 $how $(opts "$t") "tests/fuzz/corpus/$t" "$from" >"build/fuzz-merge-$t.log" 2>&1 ||
             {
                 echo "$t: merge failed (build/fuzz-merge-$t.log)"
                 exit 1

@@ -8,6 +8,8 @@
 #   make bench-flood    2 M spoofed SYNs at the default settings, memory per flow (docs/limits.md)
 #   make pcaps      regenerate pcaps/ from real servers in network namespaces (root)
 #   make lint       cppcheck and a grep for unsafe libc calls
+#   make fuzz       libFuzzer targets (clang) for FUZZ_TIME s each, two at a time
+#   make fuzz-smtp  one of them (docs/fuzzing.md)
 #   make SAN=address,undefined   sanitizer build (in build/san)
 
 PKGS     := libpcap libndpi libmaxminddb hiredis libcrypto libcap
@@ -41,6 +43,7 @@ TEST_DEBS  := redis-server redis-tools tcpdump tshark libndpi-bin mmdb-bin opens
 RUN_DEBS   := ca-certificates python3
 BENCH_DEBS := hyperfine bc time
 LINT_DEBS  := cppcheck clang-format
+FUZZ_DEBS  := clang-14 libclang-rt-14-dev
 
 SENSOR_SRC := $(filter-out sensor/main.c,$(wildcard sensor/*.c sensor/*/*.c))
 DISSECT_SRC := $(wildcard dissectors/*.c)
@@ -52,9 +55,31 @@ DISSECT_OBJ := $(DISSECT_SRC:%.c=$(BUILD)/%.o)
 RULES_OBJ  := $(RULES_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# Fuzz targets (tests/fuzz/fuzz-<target>.c, docs/fuzzing.md): what each one links.
+FUZZ_DISSECT := smtp pop3 imap tls sasl
+FUZZ_RULES   := rules
+FUZZ_SENSOR  := x509 packet config jsonread
+FUZZ_TARGETS := $(FUZZ_DISSECT) $(FUZZ_RULES) $(FUZZ_SENSOR)
+fuzz_libs = $(if $(filter $(1),$(FUZZ_DISSECT)),$(BUILD)/libdissect.a,\
+            $(if $(filter $(1),$(FUZZ_RULES)),$(BUILD)/librules.a $(BUILD)/libdissect.a,\
+            $(BUILD)/libsensor.a $(BUILD)/librules.a $(BUILD)/libdissect.a))
+fuzz_deplibs = $(if $(filter $(1),$(FUZZ_SENSOR)),$(DEP_LIBS))
+# fuzz-packet shares nDPI's module, the trust store and the certificate cache between inputs
+FUZZ_LDFLAGS_packet := -Wl,--wrap=ndpi_init_detection_module \
+  -Wl,--wrap=ndpi_set_protocol_detection_bitmask2 -Wl,--wrap=ndpi_finalize_initialization \
+  -Wl,--wrap=ndpi_exit_detection_module -Wl,--wrap=x509_store_load -Wl,--wrap=x509_store_free \
+  -Wl,--wrap=certcache_new -Wl,--wrap=certcache_free
+FUZZ_HDRS    := tests/fuzz/fuzz.h tests/fuzz/fuzz-dissect.h
+FUZZ_DEFS     = -DFUZZ_RULES_DIR='"$(CURDIR)/rules/default"'
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(BUILD)/tests/fuzz-%)
+REPLAY_BIN   := $(FUZZ_TARGETS:%=$(BUILD)/tests/replay-%)
+FUZZ_CC      ?= clang-14
+FUZZ_TIME    ?= 900
+FUZZ_JOBS    ?= 2
+
 .PHONY: all demo test check unit unit-bins deps deps-build deps-run deps-test deps-lint check-libs bench \
-        bench-latency bench-flood \
-        pcaps lint format format-check clean FORCE
+        bench-latency bench-flood fuzz fuzz-bins fuzz-build fuzz-merge fuzz-seeds fuzz-replay \
+        replay-bins deps-fuzz $(FUZZ_TARGETS:%=fuzz-%) pcaps lint format format-check clean FORCE
 
 all: check-libs $(BUILD)/postcard
 
@@ -110,6 +135,25 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libsensor.a $(BUILD)
 	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Irules -Itests/unit $(LDFLAGS) -o $@ $< \
 	  $(BUILD)/libsensor.a $(BUILD)/librules.a $(BUILD)/libdissect.a $(DEP_LIBS)
 
+# A fuzz target with libFuzzer (built by `make fuzz`: BUILD=build/fuzz, clang), or with
+# tests/fuzz/replay.c instead (built by `make test` under the gcc sanitizer build).
+.SECONDEXPANSION:
+$(BUILD)/tests/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_HDRS) $$(call fuzz_libs,$$*)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Irules -Itests/fuzz $(FUZZ_DEFS) \
+	  -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(call fuzz_libs,$*) $(call fuzz_deplibs,$*) \
+	  $(FUZZ_LDFLAGS_$*)
+
+$(BUILD)/tests/replay-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(FUZZ_HDRS) $$(call fuzz_libs,$$*)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEP_CFLAGS) -Isensor -Irules -Itests/fuzz $(FUZZ_DEFS) \
+	  $(LDFLAGS) -o $@ $< tests/fuzz/replay.c $(call fuzz_libs,$*) $(call fuzz_deplibs,$*) \
+	  $(FUZZ_LDFLAGS_$*)
+
+fuzz-bins: $(FUZZ_BIN)
+
+replay-bins: $(REPLAY_BIN)
+
 # --- set-up on a fresh Debian 12 machine -------------------------------------
 define install_missing
 	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
@@ -147,7 +191,7 @@ demo: deps-build deps-run
 	@echo "report: open $(BUILD)/demo-report/report.html"
 
 test check: deps-test
-	@$(MAKE) --no-print-directory SAN=address,undefined all unit-bins
+	@$(MAKE) --no-print-directory SAN=address,undefined all unit-bins replay-bins
 	@BUILD=build/san tests/run.sh
 
 unit-bins: $(UNIT_BIN)
@@ -171,6 +215,34 @@ bench-flood: deps-build
 
 pcaps:
 	bash pcaps/make-pcaps.sh
+
+# --- fuzzing (docs/fuzzing.md) -----------------------------------------------
+deps-fuzz: deps-build
+	$(call install_missing,$(FUZZ_DEBS))
+
+fuzz-build: deps-fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) \
+	  SAN=fuzzer-no-link,address,undefined fuzz-bins
+
+# every target for FUZZ_TIME seconds, FUZZ_JOBS at a time; findings in build/fuzz-findings/
+fuzz: fuzz-build
+	@tests/fuzz/run.sh -t $(FUZZ_TIME) -j $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+$(FUZZ_TARGETS:%=fuzz-%): fuzz-%: fuzz-build
+	@tests/fuzz/run.sh -t $(FUZZ_TIME) -j 1 $*
+
+# what the runs found that adds coverage, into tests/fuzz/corpus/ (libFuzzer -merge=1)
+fuzz-merge: fuzz-build
+	@tests/fuzz/run.sh -m $(FUZZ_TARGETS)
+
+# the seeds of tests/fuzz/mkseeds.py (pcaps/, unit test vectors), merged the same way
+fuzz-seeds: fuzz-build all
+	@rm -rf build/fuzz-seeds && python3 tests/fuzz/mkseeds.py build/fuzz-seeds
+	@tests/fuzz/run.sh -s build/fuzz-seeds $(FUZZ_TARGETS)
+
+# every corpus file through the targets, without libFuzzer (the step of `make test`)
+fuzz-replay: replay-bins
+	@BUILD=$(BUILD) tests/run.sh fuzz
 
 deps-lint:
 	$(call install_missing,$(LINT_DEBS))

@@ -9,7 +9,8 @@
  *     change_cipher_spec   ─▶ this direction is encrypted from here (<= 1.2)
  *     after the keys change: records are only counted
  *   both directions finished (Finished after CCS; TLS 1.3: encrypted
- *   records after the ServerHello) ─▶ EV_TLS_DONE complete=true
+ *   records after the ServerHello) ─▶ EV_TLS_DONE complete=true ─▶ nothing
+ *   more is read, in either direction
  *
  * Handshake messages may span records and records may span segments; the
  * handshake bytes are kept in a bounded buffer per direction (TLS_HS_MAX),
@@ -17,7 +18,7 @@
  * come and are freed by release() (the dissectors' one allocation).
  *
  * Hazards: [TLS-REC-LEN] [TLS-NOT-TLS] [TLS-HS-OVERSIZE] [TLS-V2-LEN] [TLS-GAP]
- *          [TLS-HS-MEM]
+ *          [TLS-AFTER-DONE] [TLS-HS-KEY-CHANGE] [TLS-HS-MEM]
  */
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,15 @@ static void handshake_bytes(struct tls *t, enum dir d, const uint8_t *p, size_t 
             tls_hs_message(t, d, type, s->hs + 4, len, em);
             memmove(s->hs, s->hs + 4 + len, s->hs_len - 4 - len);
             s->hs_len -= 4 + len;
+            if (s->is_encrypted) { /* [TLS-HS-KEY-CHANGE] */
+                /* A TLS 1.3 ServerHello: what follows it in its record is encrypted (RFC
+                 * 8446 §5.1: no message spans a key change), read as payload() reads the
+                 * bytes of a record after the keys changed, however the record was cut */
+                if (s->hs_len > 0 || n > 0)
+                    s->seen_finished = true;
+                s->hs_len = 0;
+                return;
+            }
         }
     }
 }
@@ -212,7 +222,9 @@ static size_t tls_feed(void *st, enum dir d, const uint8_t *p, size_t n, const s
     struct tls_dir *s = &t->dir[d];
     size_t used = 0;
     while (used < n) {
-        if (s->is_dead)
+        /* [TLS-AFTER-DONE] the sensor feeds nothing after EV_TLS_DONE: bytes that came in
+         * the same segment as the handshake's end must not tell more than later ones */
+        if (s->is_dead || t->done_sent)
             return n;
         const uint8_t *q = p + used;
         size_t left = n - used;
@@ -273,7 +285,7 @@ static void tls_gap(void *st, enum dir d, uint64_t n, const struct emitter *em)
 {
     struct tls *t = st;
     struct tls_dir *s = &t->dir[d];
-    if (s->is_dead)
+    if (s->is_dead || t->done_sent) /* [TLS-AFTER-DONE] */
         return;
     /* [TLS-GAP] inside opaque records a gap costs nothing; elsewhere the
      * framing is lost and this direction is given up */

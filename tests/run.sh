@@ -2,8 +2,11 @@
 # Run postcard's test suites and print one closing line: "N passed, N failed[, N skipped]";
 # the exit status is 0 when nothing failed.
 #
-#   tests/run.sh                              unit tests, then integration tests
+#   tests/run.sh                              unit tests, the fuzz corpus, integration tests
 #   tests/run.sh unit                         unit tests only: every $BUILD/tests/test-*
+#   tests/run.sh fuzz                         every file of tests/fuzz/corpus/<target>/
+#                                             through $BUILD/tests/replay-<target>: one
+#                                             result per target (docs/fuzzing.md)
 #   tests/run.sh integration [name-filter]    integration tests only: every
 #                                             tests/integration/test_*.py, with the tests
 #                                             whose name contains name-filter
@@ -22,9 +25,9 @@ failed=0
 skipped=0
 
 case $what in
-all | unit | integration) ;;
+all | unit | fuzz | integration) ;;
 *)
-    echo "usage: tests/run.sh [unit | integration [name-filter]]" >&2
+    echo "usage: tests/run.sh [unit | fuzz | integration [name-filter]]" >&2
     exit 2
     ;;
 esac
@@ -61,6 +64,24 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
         echo "no unit test binary in $BUILD/tests/ (make unit-bins): counted as 1 failure"
         failed=$((failed + 1))
     fi
+fi
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+    for dir in tests/fuzz/corpus/*/; do
+        [ -d "$dir" ] || continue
+        t=$(basename "$dir")
+        bin=$BUILD/tests/replay-$t
+        n=$(find "$dir" -type f | wc -l)
+        if [ ! -x "$bin" ]; then
+            echo "not ok - fuzz corpus $t: no $bin (make replay-bins)"
+            failed=$((failed + 1))
+        elif "$bin" "$dir" >"$tmp/out" 2>&1; then
+            passed=$((passed + 1)) # "ok" lines are not shown, as for the unit tests
+        else
+            echo "not ok - fuzz corpus $t ($n files):"
+            tail -n 30 "$tmp/out" | sed 's/^/  /'
+            failed=$((failed + 1))
+        fi
+    done
 fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
     for t in tests/integration/test_*.py; do

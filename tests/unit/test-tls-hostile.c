@@ -568,6 +568,27 @@ TEST(mutated_conversations_never_overread_and_split_the_same)
     }
 }
 
+/* RFC 8446 §5.1: bytes after a TLS 1.3 ServerHello in its own record are past the key change:
+ * opaque, whether they come in the same feed as the ServerHello or later (they were read as
+ * a cleartext handshake message, here one too big, only when they came in the same feed). */
+TEST(tls13_bytes_after_the_server_hello_in_its_record_are_encrypted)
+{
+    struct wire c1 = {.n = 0}, m = {.n = 0}, s1 = {.n = 0}, c2 = {.n = 0};
+    /* clang-format off */
+    const uint8_t after[] = {
+        0x16, 0x03, 0x03, 0x00, /* a handshake header of 197,376 bytes, if it were read */
+        0x90, 0x01, 0x00, 0x00,
+    };
+    /* clang-format on */
+    w_hs_record(&c1, 0x0301, HS_CLIENT_HELLO, ch13_body, sizeof ch13_body);
+    w_handshake(&m, HS_SERVER_HELLO, sh13_body, sizeof sh13_body);
+    w_bytes(&m, after, sizeof after);
+    w_record(&s1, TLS_CT_HANDSHAKE, 0x0303, m.p, m.n);
+    w_record(&c2, TLS_CT_APPDATA, 0x0303, ciphertext16, sizeof ciphertext16); /* Finished */
+    struct chunk s[] = {CLIW(c1), SRVW(s1), CLIW(c2)};
+    ASSERT_TLS_LOG(s, CH13_LOG SH13_LOG "DONE complete=1\n");
+}
+
 /* ---- 11. gaps ------------------------------------------------------------ */
 
 TEST(gap_inside_an_encrypted_record_is_absorbed)
@@ -589,9 +610,13 @@ TEST(gap_inside_an_encrypted_record_is_absorbed)
     w_bytes(&c, data_hdr, sizeof data_hdr);
     w_bytes(&c, ciphertext16, sizeof ciphertext16); /* 16 of 64, then a gap to the record's end */
     w_record(&d, TLS_CT_ALERT, 0x0303, ciphertext16, sizeof ciphertext16); /* still framed */
-    struct chunk s[] = {CLIW(v.c1),  SRVW(v.s1), CLIW(v.c2), SRVW(v.s2),  CLIW(a),
-                        GAP_CLI(32), CLIW(b),    CLIW(c),    GAP_CLI(48), CLIW(d)};
-    ASSERT_TLS_LOG(s, TLS12_LOG "ALERT level=0 desc=0 encrypted=1 from=client\n");
+    /* the client's encrypted records before the server's Finished: after the handshake's
+     * end nothing is read (tls12_bytes_after_the_handshake_end_in_its_segment_are_not_read) */
+    struct chunk s[] = {CLIW(v.c1), SRVW(v.s1), CLIW(v.c2),  CLIW(a), GAP_CLI(32),
+                        CLIW(b),    CLIW(c),    GAP_CLI(48), CLIW(d), SRVW(v.s2)};
+    ASSERT_TLS_LOG(s, CH12_LOG SH12_LOG CERT0_LOG CERT1_LOG KEX23_LOG
+                   "ALERT level=0 desc=0 encrypted=1 from=client\n"
+                   "DONE complete=1\n");
 }
 
 TEST(gap_inside_a_tls13_encrypted_record_is_absorbed)
@@ -629,9 +654,11 @@ TEST(gap_past_the_end_of_an_encrypted_record_gives_up_the_direction)
     w_bytes(&a, data_hdr, sizeof data_hdr);
     w_bytes(&a, ciphertext16, sizeof ciphertext16); /* 16 of 32, then a gap of 100 */
     w_record(&b, TLS_CT_ALERT, 0x0303, ciphertext16, sizeof ciphertext16); /* unread */
-    struct chunk s[] = {CLIW(v.c1), SRVW(v.s1),   CLIW(v.c2), SRVW(v.s2),
-                        CLIW(a),    GAP_CLI(100), CLIW(b)};
-    ASSERT_TLS_LOG(s, TLS12_LOG "ANOMALY stream-gap from=client\n");
+    struct chunk s[] = {CLIW(v.c1),   SRVW(v.s1), CLIW(v.c2), CLIW(a),
+                        GAP_CLI(100), CLIW(b),    SRVW(v.s2)}; /* before the server's Finished */
+    ASSERT_TLS_LOG(s, CH12_LOG SH12_LOG CERT0_LOG CERT1_LOG KEX23_LOG
+                   "ANOMALY stream-gap from=client\n"
+                   "DONE complete=1\n");
 }
 
 TEST(gap_before_the_server_hello_gives_up_the_server_direction)

@@ -87,14 +87,18 @@ static void check(enum cli_action a, const struct cli_opts *o, int argc, char **
     for (int i = 0; i < o->n_files; i++)
         if (!is_arg(o->files[i], argv, argc))
             FUZZ_FAIL("-r %d is not an argument", i);
-    const char *kept[] = {o->iface,      o->rules_path, o->config, o->wfile,       o->sensor_id,
-                          o->summary,    o->geoip,      o->asn,    o->anon_key,    o->anon_keygen,
-                          o->so.ca_file, o->ro.url,     o->ro.key, o->ro.spool_dir};
+    const char *kept[] = {o->iface,      o->rules_path, o->config,      o->wfile,    o->sensor_id,
+                          o->summary,    o->geoip,      o->asn,         o->anon_key, o->anon_keygen,
+                          o->so.ca_file, o->ro.key,     o->ro.spool_dir};
     struct redis_opts def; /* its strings are the defaults' or arguments */
     redis_opts_default(&def);
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
         if (!is_arg(kept[i], argv, argc) && kept[i] != def.key && kept[i] != def.spool_dir)
             FUZZ_FAIL("option string %zu is not an argument", i);
+    /* the --redis URL is a copy (its password is scrubbed from argv): held in the options */
+    if (o->ro.url != NULL &&
+        (o->ro.url != o->redis_url || strlen(o->redis_url) >= sizeof o->redis_url))
+        FUZZ_FAIL("the --redis URL is not the options' copy");
     if (o->n_filter < 0 || o->n_filter > argc ||
         (o->n_filter > 0 && o->filter + o->n_filter != argv + argc))
         FUZZ_FAIL("the filter words are not the last arguments");

@@ -75,7 +75,8 @@ if [ "$what" = all ] || [ "$what" = fuzz ]; then
             echo "not ok - fuzz corpus $t: no $bin (make replay-bins)"
             failed=$((failed + 1))
         elif "$bin" "$dir" >"$tmp/out" 2>&1; then
-            passed=$((passed + 1)) # "ok" lines are not shown, as for the unit tests
+            passed=$((passed + 1))
+            echo "fuzz corpus $t: $n files replayed"
         else
             echo "not ok - fuzz corpus $t ($n files):"
             tail -n 30 "$tmp/out" | sed 's/^/  /'

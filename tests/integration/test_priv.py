@@ -47,6 +47,13 @@ from common import PCAPS, Postcard, PrivateLink, Skip, Tail, need_live, run_suit
 TMP = tempfile.mkdtemp(prefix="postcard-priv-")
 os.chmod(TMP, 0o755)  # nobody reaches the directories made for it below
 
+# The default rules where nobody can read them: a checkout may sit in a directory only root
+# can enter (a CI's mktemp -d), and postcard started as nobody reads its rules as nobody.
+RULES_NOBODY = os.path.join(TMP, "rules")
+shutil.copytree(os.path.join(C.ROOT, "rules", "default"), RULES_NOBODY)
+os.chmod(RULES_NOBODY, 0o755)
+NR = ["-R", RULES_NOBODY]
+
 NOBODY = pwd.getpwnam("nobody").pw_uid
 NOGROUP = grp.getgrnam("nogroup").gr_gid
 PCAP = open(os.path.join(PCAPS, "imap-plain.pcap"), "rb").read()  # a login in clear
@@ -239,10 +246,10 @@ def test_cap_net_raw_alone_is_given_up_once_the_capture_is_open():
     d = dir_for_nobody()
     out = os.path.join(d, "out.json")
     with PrivateLink() as link:
-        with Postcard(["-i", link.cap, "-w", out], stdin=None, prefix=SETPRIV_NOBODY) as pc:
+        with Postcard(["-i", link.cap, "-w", out] + NR, stdin=None, prefix=SETPRIV_NOBODY) as pc:
             st, _, err = pc.finish(timeout=C.WAIT)
         assert st == 1 and "permission denied" in err, (st, err)
-        with Postcard(["-i", link.cap, "--immediate-mode", "-w", out], stdin=None,
+        with Postcard(["-i", link.cap, "--immediate-mode", "-w", out] + NR, stdin=None,
                       prefix=SETPRIV_NET_RAW) as pc:
             pc.wait_stderr("listening on " + link.cap)
             check_no_privilege(pc.pid, NOBODY, NOGROUP, bounding_empty=False)
@@ -269,7 +276,7 @@ def test_a_drop_that_cannot_be_done_stops_postcard_before_any_packet():
             ([], ["-u", "no-such-user-pc"], "postcard: -u no-such-user-pc: no such user\n"),
             ([], ["-u", "root"],
              "postcard: -u root: that is root; give an unprivileged user (docs/security.md)\n"),
-            (SETPRIV_NET_RAW, ["-u", "daemon"],
+            (SETPRIV_NET_RAW, ["-u", "daemon"] + NR,
              "postcard: -u daemon: cannot set the supplementary groups (setgroups): "
              "Operation not permitted\n"),
         ]
@@ -383,7 +390,7 @@ def test_core_dumps_off_by_default_and_allowed_on_request():
     limit = ["prlimit", "--core=1234:unlimited"]
     for prefix, extra in ((limit + SETPRIV_NOBODY, []), (limit, ["-u", "nobody"])):
         for allow in (False, True):
-            args = ["-r", "-", "-w", "/dev/null"] + extra + (["--allow-core-dumps"] if allow
+            args = ["-r", "-", "-w", "/dev/null"] + NR + extra + (["--allow-core-dumps"] if allow
                                                               else [])
             with Postcard(args, prefix=prefix, env=env) as pc:
                 pc.wait_stdin_drained()

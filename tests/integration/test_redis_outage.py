@@ -164,7 +164,7 @@ class Frozen:
     PTRACE_SEIZE then PTRACE_INTERRUPT (waited for: the thread is in a ptrace stop), released
     by PTRACE_DETACH. The thread is found by its name (/proc/PID/task/TID/comm)."""
 
-    SEIZE, INTERRUPT, DETACH = 0x4206, 0x4207, 17
+    SEIZE, INTERRUPT, DETACH, CONT = 0x4206, 0x4207, 17, 7
     WALL = 0x40000000
 
     def __init__(self, pid, name):
@@ -187,11 +187,21 @@ class Frozen:
             raise OSError(e, "ptrace(%#x, %d): %s" % (req, self.tid, os.strerror(e)))
 
     def __enter__(self):
+        # Held still only where it holds no lock: asleep in futex(2) (its idle wait, or waiting
+        # for a lock while holding none of the capture's). Caught anywhere else (it may hold
+        # the hand-off's mutex, and the capture would wait on that, not on the full buffer),
+        # it is let go and caught again.
         self._ptrace(self.SEIZE)
-        self._ptrace(self.INTERRUPT)
-        _, status = os.waitpid(self.tid, self.WALL)
-        assert os.WIFSTOPPED(status), status
-        return self
+        deadline = time.monotonic() + C.WAIT
+        while True:
+            self._ptrace(self.INTERRUPT)
+            _, status = os.waitpid(self.tid, self.WALL)
+            assert os.WIFSTOPPED(status), status
+            if in_futex(self.tid):
+                return self
+            assert time.monotonic() < deadline, "thread %d never caught in futex(2)" % self.tid
+            self._ptrace(self.CONT)
+            time.sleep(0.001)  # let it run on to its next wait
 
     def __exit__(self, *exc):
         self._ptrace(self.DETACH)

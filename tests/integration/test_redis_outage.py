@@ -29,6 +29,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 
@@ -643,7 +644,7 @@ def test_records_read_back_in_the_exit_window_leave_the_spool():
 def test_handoff_waits_instead_of_dropping_while_redis_is_up():
     """The capture never drops a record on its way to the output's threads: with the ingest
     thread held still (ptrace) while the capture writes more than a hand-off buffer holds
-    (every record of a 20 MiB capture, most of them written at its end, when the flows
+    (every record of a 20 MiB capture, many of them written at its end, when the flows
     close), the capture waits for it: its main thread sleeps in futex(2) before the run's
     final stats record. Let go, every record reaches Redis once, and the stats say the
     capture waited."""
@@ -657,8 +658,14 @@ def test_handoff_waits_instead_of_dropping_while_redis_is_up():
             C.wait_for(lambda: postcard_connections(c), "postcard's first connection")
             c.close()
             with Frozen(fed.pc.pid, "pc-redis-in"):
-                fed.feed(len(fed.pieces))
-                fed.pc.close_stdin()  # the end of the capture: the flows close, records come
+                # Fed from a thread: the capture may fill the hand-off while reading (which
+                # records come before the end depends on the capture) and then wait there,
+                # reading no more; at the end of the input the flows close and records come.
+                def feed_all():
+                    fed.feed(len(fed.pieces))
+                    fed.pc.close_stdin()
+                feeder = threading.Thread(target=feed_all)
+                feeder.start()
 
                 def blocked_or_ended():
                     if run_ended(out):
@@ -669,6 +676,8 @@ def test_handoff_waits_instead_of_dropping_while_redis_is_up():
                     return in_futex(fed.pc.pid) and not run_ended(out) and "waits"
                 how = C.wait_for(blocked_or_ended,
                                  "the capture to wait for the ingest thread held still")
+            feeder.join(C.WAIT)  # let go, the capture reads the rest
+            assert not feeder.is_alive(), "postcard did not read the rest of its input"
             st, _, err = fed.finish()
         assert st == 0, err[-1500:]
         want = file_lines(out, kinds=None)

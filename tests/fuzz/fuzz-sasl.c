@@ -19,8 +19,11 @@
  *     with a secret; a cancelled exchange fails;
  *   - the secret never stays: after a response that carries a readable
  *     password or token (PLAIN's third field, LOGIN's second response,
- *     XOAUTH2's and OAUTHBEARER's auth=), its bytes are nowhere in the state
- *     (when they are not part of the user name or mechanism, which are kept);
+ *     XOAUTH2's and OAUTHBEARER's auth=), the user name kept is the one the
+ *     response names, and the secret is nowhere else in the state: a match
+ *     is excused only byte by byte, where it lies in the user name or the
+ *     mechanism kept, in the counters and flags, or in bytes the response did
+ *     not change (zeros after a user name, a stale one);
  *   - b64_decode: every line's bytes, encoded, decode back to themselves,
  *     and decoding into a shorter buffer gives their prefix, never more.
  */
@@ -110,12 +113,6 @@ static void check_b64(const uint8_t *p, size_t n)
     free(dec);
 }
 
-/* memmem(hay, hn, needle, n) as a bool, with n >= 1. */
-static bool has(const uint8_t *hay, size_t hn, const uint8_t *needle, size_t n)
-{
-    return memmem(hay, hn, needle, n) != NULL;
-}
-
 /* A field of d (fields split by sep) that starts with key: its value, up to the next sep. */
 static bool field_of(const uint8_t *d, size_t n, uint8_t sep, const char *key, struct span *v)
 {
@@ -133,13 +130,14 @@ static bool field_of(const uint8_t *d, size_t n, uint8_t sep, const char *key, s
 }
 
 /*
- * The readable secret a decoded response d[0..n) carries, and the user name it names (which
- * the state keeps on purpose); secret.n 0 when there is none.
+ * The readable secret a decoded response d[0..n) carries (secret.n 0 when there is none), and
+ * the user name it names, which the state keeps: true when it names one.
  */
-static void secret_of(const struct sasl *s, const uint8_t *d, size_t n, struct span *secret,
+static bool secret_of(const struct sasl *s, const uint8_t *d, size_t n, struct span *secret,
                       struct span *user)
 {
     *secret = *user = (struct span){d, 0};
+    bool has_user = false;
     switch (s->mech) {
     case SASL_PLAIN: { /* RFC 4616: [authzid] NUL authcid NUL passwd */
         const uint8_t *z1 = memchr(d, 0, n);
@@ -147,6 +145,7 @@ static void secret_of(const struct sasl *s, const uint8_t *d, size_t n, struct s
         if (z2 != NULL) {
             *user = (struct span){z1 + 1, (size_t)(z2 - z1 - 1)};
             *secret = (struct span){z2 + 1, n - (size_t)(z2 + 1 - d)};
+            has_user = true;
         }
         break;
     }
@@ -155,7 +154,7 @@ static void secret_of(const struct sasl *s, const uint8_t *d, size_t n, struct s
             *secret = (struct span){d, n};
         break;
     case SASL_XOAUTH2: /* user=U ^A auth=Bearer T ^A ^A */
-        field_of(d, n, 0x01, "user=", user);
+        has_user = field_of(d, n, 0x01, "user=", user);
         field_of(d, n, 0x01, "auth=", secret);
         break;
     case SASL_OAUTHBEARER: /* n,a=U, ^A auth=Bearer T ^A ^A */
@@ -163,34 +162,48 @@ static void secret_of(const struct sasl *s, const uint8_t *d, size_t n, struct s
             const uint8_t *e = memchr(user->p, 0x01, user->n);
             if (e != NULL)
                 user->n = (size_t)(e - user->p);
+            has_user = true;
         }
         field_of(d, n, 0x01, "auth=", secret);
         break;
     default:
         break;
     }
+    return has_user;
+}
+
+/* Is byte o of the state one a match of the secret may use: kept on purpose (the user name,
+ * the mechanism), a counter or flag, or unchanged by the response? */
+static bool excused(const struct sasl *before, const struct sasl *s, size_t o)
+{
+    size_t user = offsetof(struct sasl, user), mech = offsetof(struct sasl, mech_name);
+    return o < mech || (o >= user && o < user + s->user_len) ||
+           (o >= mech && o < mech + s->mech_len) ||
+           ((const uint8_t *)before)[o] == ((const uint8_t *)s)[o];
 }
 
 /*
- * After a response: a secret it carried is nowhere in the state — unless it is part of the
- * user name (kept on purpose), was in the state already (a stale user name, the mechanism),
- * or is too short to tell from other bytes. A hit in the counters and flags before the
- * mechanism's name is such bytes, not a copy.
+ * After a response: the user name kept is the one it names, and a secret it carried is
+ * nowhere in the state but in bytes a match may use (excused); a secret shorter than 4 bytes
+ * cannot be told from other bytes.
  */
 static void check_wiped(const struct sasl *before, const struct sasl *s, struct span secret,
-                        struct span user)
+                        bool has_user, struct span user)
 {
-    const uint8_t *st = (const uint8_t *)s;
-    if (secret.n < 4 || has(user.p, user.n, secret.p, secret.n) ||
-        has((const uint8_t *)before, sizeof *before, secret.p, secret.n))
+    size_t kept = user.n < SASL_USER_MAX ? user.n : SASL_USER_MAX;
+    if (has_user && (s->user_len != kept || (kept > 0 && memcmp(s->user, user.p, kept) != 0)))
+        FUZZ_FAIL("the user name kept is not the %zu bytes the response names", user.n);
+    if (secret.n < 4)
         return;
+    const uint8_t *st = (const uint8_t *)s;
     size_t from = 0;
     const uint8_t *hit;
     while (from < sizeof *s && (hit = memmem(st + from, sizeof *s - from, secret.p, secret.n))) {
         size_t at = (size_t)(hit - st);
-        if (at + secret.n > offsetof(struct sasl, mech_name))
-            FUZZ_FAIL("the state holds the %zu-byte secret of the response at byte %zu", secret.n,
-                      at);
+        for (size_t j = 0; j < secret.n; j++)
+            if (!excused(before, s, at + j))
+                FUZZ_FAIL("the state holds the %zu-byte secret of the response at byte %zu",
+                          secret.n, at);
         from = at + 1;
     }
 }
@@ -248,8 +261,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_FAIL("sasl_response said %d of a line b64_decode says %ld of", ok, dn);
         if (ok && dn > 0 && (size_t)dn < sizeof dec) { /* a longer one was cut: not all seen */
             struct span secret, user;
-            secret_of(s, dec, (size_t)dn, &secret, &user);
-            check_wiped(&before, s, secret, user);
+            bool has_user = secret_of(s, dec, (size_t)dn, &secret, &user);
+            check_wiped(&before, s, secret, has_user, user);
         }
         sasl_emit_sent(s, c.command, &em);
         free(line);
